@@ -1,0 +1,49 @@
+# newsflow developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit lint fmt schemas bench bench-enrich clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv with newsflow and its dev tools installed
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install ## Run newsflow on the sample pages and show where the articles landed
+	$(BIN)/newsflow enrich --pages ../shared/samples/aggregator-seed.page.jsonl
+
+test: install ## Run the whole test suite (unit and integration)
+	$(BIN)/python -m pytest
+
+test-unit: install ## Run the unit tests only
+	$(BIN)/python -m pytest tests/unit
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy newsflow services schemas tests
+
+fmt: install ## Format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: install ## Re-export the JSON Schema files from the pydantic models
+	$(BIN)/python -m schemas.export
+
+bench-enrich: install ## Benchmark offline enrich (text and HTML pages/s, peak memory)
+	$(BIN)/python -m benchmarks.enrich
+
+bench: bench-enrich ## All benchmarks
+
+clean: ## Remove the virtualenv and generated data
+	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache

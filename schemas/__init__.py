@@ -1,0 +1,27 @@
+"""The newsflow contract shared by every service and downstream consumer."""
+
+from schemas.models import (
+    SCHEMA_VERSION,
+    ArticleEvent,
+    ContentType,
+    DeadLetter,
+    DeadLetterReason,
+    DuplicateKind,
+    PublishedAtSource,
+    RawPage,
+    Stage,
+    derive_page_id,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArticleEvent",
+    "ContentType",
+    "DeadLetter",
+    "DeadLetterReason",
+    "DuplicateKind",
+    "PublishedAtSource",
+    "RawPage",
+    "Stage",
+    "derive_page_id",
+]

@@ -1,0 +1,1 @@
+"""enrich: raw pages in, clean dated deduplicated article events out."""
