@@ -1,0 +1,85 @@
+"""From one raw page to its article candidates: split or extract, date, detect language, fingerprint.
+
+Pure: no I/O and no clock; the page's `fetched_at` is the only notion of now. A page that
+cannot yield articles raises `PageRejected` with a dead-letter reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from schemas import ContentType, DeadLetterReason, PublishedAtSource, RawPage
+from services.enrich.draft import ArticleDraft, ResolvedTime
+from services.enrich.errors import PageRejected
+from services.enrich.fingerprint import Fingerprint, make_fingerprint
+from services.enrich.html import extract_html
+from services.enrich.language import detect_language
+from services.enrich.split import split_text_page
+from services.enrich.timestamps import resolve_time
+
+_HTML_SNIFF = ("<!doctype html", "<html", "<head", "<body")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An article found in a page, dated and fingerprinted, waiting for its dedupe verdict."""
+
+    page: RawPage
+    position: int
+    draft: ArticleDraft
+    published: ResolvedTime | None
+    language: str | None
+    fingerprint: Fingerprint
+
+
+def _looks_like_html(body: str) -> bool:
+    head = body[:512].lstrip().lower()
+    return head.startswith(_HTML_SNIFF)
+
+
+def _drafts(page: RawPage) -> list[ArticleDraft]:
+    if page.content_type is ContentType.HTML or _looks_like_html(page.body):
+        return [extract_html(page.body, page.url)]
+    return split_text_page(page.body)
+
+
+def _published(draft: ArticleDraft, page: RawPage) -> ResolvedTime | None:
+    fetched_at = page.fetched_at.astimezone(UTC)
+    if draft.published_at is not None:
+        at = min(draft.published_at.astimezone(UTC), fetched_at)
+        how = draft.published_at_source or PublishedAtSource.HTML_METADATA
+        return ResolvedTime(at=at, how=how, text=draft.time_text or draft.published_at.isoformat())
+    if draft.time_text:
+        return resolve_time(draft.time_text, fetched_at)
+    return None
+
+
+def find_articles(page: RawPage) -> list[Candidate]:
+    """The page's articles in page order, or `PageRejected` when it has none."""
+    if not page.body.strip():
+        raise PageRejected(DeadLetterReason.EMPTY_PAGE, "the page body holds no text")
+    drafts = _drafts(page)
+    if not drafts:
+        raise PageRejected(
+            DeadLetterReason.NO_ARTICLES,
+            f"no article found in the {page.content_type.value} body ({len(page.body)} chars)",
+        )
+    candidates = []
+    for position, draft in enumerate(drafts):
+        candidates.append(
+            Candidate(
+                page=page,
+                position=position,
+                draft=draft,
+                published=_published(draft, page),
+                language=detect_language(f"{draft.title}\n{draft.body}", draft.language),
+                fingerprint=make_fingerprint(
+                    draft.title,
+                    draft.body,
+                    owner=f"{page.page_id}#{position}",
+                    fetched_at=page.fetched_at,
+                ),
+            )
+        )
+    return candidates

@@ -1,0 +1,117 @@
+"""Pages in, article events or dead letters out: the enrich step every shell calls.
+
+`PageProcessor` runs the pure `find_articles` on each page, asks the `Deduper` for verdicts
+on the whole batch at once (one store round trip per batch, in page order), and builds the
+`ArticleEvent`s. Failures of one page become its dead letter; the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, Stage
+from services.enrich.articles import Candidate, find_articles
+from services.enrich.dedupe import Deduper, Verdict
+from services.enrich.errors import PageRejected
+from services.enrich.fingerprint import content_hash_for
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a page gave no articles, before it is wrapped as a DeadLetter."""
+
+    reason: DeadLetterReason
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """What one page became: its events (duplicates included, marked) or a rejection."""
+
+    page: RawPage
+    events: tuple[ArticleEvent, ...] = ()
+    rejection: Rejection | None = None
+
+    @property
+    def originals(self) -> tuple[ArticleEvent, ...]:
+        """The events that are first sightings."""
+        return tuple(e for e in self.events if e.duplicate_of is None)
+
+
+def build_event(candidate: Candidate, verdict: Verdict) -> ArticleEvent:
+    """The ArticleEvent for a candidate and its dedupe verdict."""
+    draft, page, published = candidate.draft, candidate.page, candidate.published
+    return ArticleEvent(
+        event_id=candidate.fingerprint.event_id,
+        page_id=page.page_id,
+        position=candidate.position,
+        title=draft.title,
+        body=draft.body,
+        source=draft.source,
+        url=draft.url or page.url,
+        page_source=page.source,
+        published_at=published.at if published else None,
+        published_at_source=published.how if published else None,
+        published_at_text=published.text if published else None,
+        fetched_at=page.fetched_at,
+        language=candidate.language,
+        content_hash=content_hash_for(draft.title, draft.body),
+        duplicate_of=verdict.duplicate_of,
+        duplicate_kind=verdict.kind,
+    )
+
+
+def dead_letter(
+    rejection: Rejection,
+    *,
+    raw: str,
+    page_id: str | None,
+    failed_at: datetime,
+    origin: str | None = None,
+) -> DeadLetter:
+    """Wrap a rejection as the DeadLetter contract."""
+    return DeadLetter(
+        page_id=page_id,
+        stage=Stage.ENRICH,
+        reason=rejection.reason,
+        message=rejection.message,
+        raw=raw,
+        failed_at=failed_at,
+        origin=origin,
+    )
+
+
+def _find(page: RawPage) -> list[Candidate] | Rejection:
+    # The enrich error policy for one page: a page the core rejects, or one that trips an
+    # unexpected error in it, becomes that page's dead letter (with the error named) instead
+    # of failing the batch or the worker. Store errors are not caught here: they fail the
+    # batch, which the shell retries.
+    try:
+        return find_articles(page)
+    except PageRejected as rejected:
+        return Rejection(rejected.reason, rejected.message)
+    except Exception as error:  # noqa: BLE001 - see the policy above
+        return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
+
+
+class PageProcessor:
+    """Runs the enrich core over batches of pages against one dedupe context."""
+
+    def __init__(self, deduper: Deduper) -> None:
+        self._deduper = deduper
+
+    async def process(self, pages: Sequence[RawPage]) -> list[PageOutcome]:
+        """One outcome per page, in order; verdicts see the pages in this order."""
+        found = [_find(page) for page in pages]
+        fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
+        verdicts = iter(await self._deduper.judge(fingerprints))
+        outcomes = []
+        for page, result in zip(pages, found, strict=True):
+            if isinstance(result, Rejection):
+                outcomes.append(PageOutcome(page=page, rejection=result))
+            else:
+                events = tuple(build_event(c, next(verdicts)) for c in result)
+                outcomes.append(PageOutcome(page=page, events=events))
+        return outcomes

@@ -1,0 +1,40 @@
+"""Settings of the enrich service, read once from the environment (prefix NEWSFLOW_)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EnrichSettings(BaseSettings):
+    """How enrich dedupes and where it keeps that state."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", frozen=True, extra="ignore", use_attribute_docstrings=True
+    )
+
+    dedupe_store: Literal["memory", "sqlite", "redis"] = "sqlite"
+    """Where dedupe state lives: `sqlite` (one machine), `redis` (shared by all workers), `memory`."""
+    dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    """How far apart (by fetched_at) two articles can be and still count as duplicates."""
+    dedupe_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    """Estimated Jaccard similarity of word 3-shingles from which an article is a near-duplicate."""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis for the shared dedupe store (NEWSFLOW_REDIS_URL)."""
+    redis_prefix: str = "newsflow:dedupe:"
+    """Key prefix of the dedupe state in Redis."""
+    data_dir: Path = Path("data")
+    """Local data directory (NEWSFLOW_DATA_DIR); the SQLite dedupe store lives under it."""
+    emit_duplicates: bool = False
+    """Also publish duplicates (with duplicate_of set) to the events topic."""
+    log_level: str = "INFO"
+    """Log level (NEWSFLOW_LOG_LEVEL)."""
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite dedupe store's file."""
+        return self.data_dir / "dedupe.sqlite3"
