@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TextIO
 
-import orjson
-from pydantic import ValidationError
-
 from newsflow.clock import Clock, utc_now
-from schemas import DeadLetterReason, RawPage
+from schemas import RawPage
+from services.enrich.envelope import parse_page
 from services.enrich.process import PageProcessor, Rejection, dead_letter
 
 BATCH_PAGES = 256
@@ -30,23 +28,6 @@ class OfflineSummary:
     events: int = 0
     duplicates: int = 0
     dead_letters: int = 0
-
-
-def parse_page_line(line: str) -> RawPage | Rejection:
-    """A RawPage from one JSON line, or why it is not one."""
-    try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        return Rejection(DeadLetterReason.MALFORMED_JSON, f"not JSON: {error}")
-    if not isinstance(data, dict):
-        return Rejection(DeadLetterReason.MALFORMED_JSON, "a page must be a JSON object")
-    try:
-        return RawPage.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(page)'}: {e['msg']}" for e in error.errors()
-        )
-        return Rejection(DeadLetterReason.INVALID_PAGE, problems)
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
@@ -72,7 +53,7 @@ async def enrich_lines(
         pages: list[RawPage] = []
         raws: dict[str, tuple[int, str]] = {}
         for number, line in batch:
-            parsed = parse_page_line(line)
+            parsed = parse_page(line)
             if isinstance(parsed, Rejection):
                 letter = dead_letter(
                     parsed, raw=line.rstrip("\n"), page_id=None, failed_at=clock(),

@@ -1,0 +1,24 @@
+"""newsflow's one Kafka adapter: publish records, consume batches, create topics.
+
+Services use these names only; aiokafka is imported in `publish.py` (producer),
+`consume.py` (consumer) and `admin.py` (topic creation) and nowhere else.
+"""
+
+from newsflow.kafka.admin import ensure_topics
+from newsflow.kafka.consume import BatchConsumer, Handler, Message
+from newsflow.kafka.errors import KafkaAdapterError, PublishRejected, PublishUnavailable
+from newsflow.kafka.publish import InMemoryPublisher, KafkaPublisher, Publisher, Record
+
+__all__ = [
+    "BatchConsumer",
+    "Handler",
+    "InMemoryPublisher",
+    "KafkaAdapterError",
+    "KafkaPublisher",
+    "Message",
+    "PublishRejected",
+    "PublishUnavailable",
+    "Publisher",
+    "Record",
+    "ensure_topics",
+]

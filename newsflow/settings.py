@@ -1,0 +1,90 @@
+"""Shared Kafka settings: where the broker is, how to reach it, topic names and client tuning.
+
+Read once from the environment into a frozen object in each service's `main` and passed
+down. `KAFKA_BOOTSTRAP_SERVERS` names the brokers (unset means the embedded broker);
+every other field reads `NEWSFLOW_KAFKA_<FIELD>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER"]
+Compression = Literal["gzip", "snappy", "lz4", "zstd"]
+
+
+class KafkaSettings(BaseSettings):
+    """How newsflow talks to Kafka. Defaults suit the embedded broker on loopback."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_KAFKA_", frozen=True, extra="ignore", use_attribute_docstrings=True
+    )
+
+    bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "bootstrap_servers"),
+    )
+    """Comma-separated host:port list; None starts the embedded broker."""
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    """Transport security towards the brokers."""
+    sasl_mechanism: SaslMechanism | None = None
+    """SASL mechanism when security_protocol is SASL_*."""
+    sasl_username: str | None = None
+    """SASL user name."""
+    sasl_password: SecretStr | None = None
+    """SASL password; never logged."""
+    ssl_cafile: str | None = None
+    """CA bundle that signs the brokers' certificates (SSL, SASL_SSL)."""
+
+    topic_pages: str = "pages.raw"
+    """Raw pages from ingest."""
+    topic_events: str = "articles.events"
+    """Article events from enrich."""
+    topic_dead_letters: str = "pages.dlq"
+    """Inputs that could not be processed."""
+    partitions: int = Field(default=6, ge=1)
+    """Partitions per topic when newsflow creates it: the ceiling on consumer parallelism."""
+    replication_factor: int = Field(default=1, ge=1)
+    """Copies of each partition; 3 in production."""
+
+    compression_type: Compression | None = None
+    """Producer compression; none on loopback (aiokafka's lz4/gzip run at level 9), zstd in production."""
+    enable_idempotence: bool = False
+    """Idempotent producer; the embedded broker does not support it, Apache Kafka does."""
+    linger_ms: int = Field(default=5, ge=0)
+    """How long the producer waits to fill a batch."""
+    max_request_size: int = Field(default=8 * 1024 * 1024, ge=1024)
+    """Largest produce request, bounding the largest page."""
+    request_timeout_ms: int = Field(default=5000, ge=100)
+    """How long a request (and so a publish) may wait for the broker before it is unavailable."""
+
+    fetch_max_wait_ms: int = Field(default=20, ge=0)
+    """The broker holds an empty fetch for about half of this; it dominates end-to-end latency."""
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    """Group session timeout; joining a group takes about half of it, so kept small."""
+    heartbeat_interval_ms: int = Field(default=1000, ge=100)
+    """Heartbeat period; well under a third of the session timeout."""
+    max_batch: int = Field(default=500, ge=1)
+    """Records per getmany call, i.e. per handler batch."""
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Connection keyword arguments shared by aiokafka producers, consumers and admin clients."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": self.request_timeout_ms,
+        }
+        if self.sasl_mechanism is not None:
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_username
+            if self.sasl_password is not None:
+                kwargs["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context  # noqa: PLC0415 - only TLS needs it
+
+            kwargs["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
+        return kwargs
