@@ -1,0 +1,43 @@
+"""The sink's configuration, read once from `NEWSFLOW_*` environment variables in `main`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SinkSettings(BaseSettings):
+    """Where and how the sink writes article events."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_", frozen=True, extra="ignore", use_attribute_docstrings=True
+    )
+
+    sink: Literal["jsonl", "postgres"] = "jsonl"
+    """Destination: hourly JSONL files under data_dir, or PostgreSQL (NEWSFLOW_SINK)."""
+    data_dir: Path = Path("./data")
+    """Root of the JSONL files, written under `articles/YYYY/MM/DD/HH.jsonl` (NEWSFLOW_DATA_DIR)."""
+    jsonl_retention_hours: int = Field(default=168, ge=1)
+    """Hours of JSONL files, counted back from now, whose event_ids are kept in memory to skip
+    replayed events; about 130 bytes per retained event (NEWSFLOW_JSONL_RETENTION_HOURS)."""
+    postgres_dsn: SecretStr | None = None
+    """libpq connection string, e.g. `postgresql://user:pass@host:5432/db`; required when sink is
+    postgres (NEWSFLOW_POSTGRES_DSN)."""
+    postgres_schema: str = Field(default="public", min_length=1, max_length=63)
+    """PostgreSQL schema holding `articles` and `newsflow_schema_migrations`; created if missing
+    (NEWSFLOW_POSTGRES_SCHEMA)."""
+    postgres_connect_timeout: int = Field(default=10, ge=1)
+    """Seconds to wait for a PostgreSQL connection before the batch fails as retriable
+    (NEWSFLOW_POSTGRES_CONNECT_TIMEOUT)."""
+    sink_batch_max: int = Field(default=500, ge=1)
+    """Most events written in one append or one transaction; `add` writes eagerly once this many
+    are pending (NEWSFLOW_SINK_BATCH_MAX)."""
+
+    @model_validator(mode="after")
+    def _dsn_for_postgres(self) -> SinkSettings:
+        if self.sink == "postgres" and self.postgres_dsn is None:
+            raise ValueError("NEWSFLOW_POSTGRES_DSN is required when NEWSFLOW_SINK=postgres")
+        return self

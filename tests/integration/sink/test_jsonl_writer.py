@@ -1,0 +1,196 @@
+"""JsonlWriter against a real directory: hourly files, replays, torn tails, locking, failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from schemas import ArticleEvent
+from services.sink import BadEvent, JsonlWriter, SinkError, SinkUnavailable
+from services.sink.jsonl import decode_line, encode_line, hour_path
+from tests.unit.sink.factories import body_text, make_event
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2025, 6, 22, 0, 30, tzinfo=UTC)
+HOURS = [
+    datetime(2025, 6, 21, 22, 59, 59, 999999, tzinfo=UTC),
+    datetime(2025, 6, 21, 23, 0, tzinfo=UTC),
+    datetime(2025, 6, 22, 0, 14, tzinfo=UTC),
+]
+
+
+def _events() -> list[ArticleEvent]:
+    return [make_event(n, fetched_at=HOURS[n % 3]) for n in range(30)]
+
+
+def _writer(data_dir: Path, now: datetime = NOW, **options: int) -> JsonlWriter:
+    return JsonlWriter(data_dir, clock=lambda: now, **options)
+
+
+def _read(path: Path) -> list[ArticleEvent]:
+    data = path.read_bytes()
+    assert data.endswith(b"\n")
+    return [decode_line(line) for line in data.splitlines(keepends=True)]
+
+
+def _all_lines(data_dir: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(data_dir)): path.read_bytes()
+        for path in sorted(data_dir.glob("articles/*/*/*/*.jsonl"))
+    }
+
+
+async def test_events_land_in_their_hour_files(tmp_path: Path) -> None:
+    """Each event is one line of the file of its fetched_at hour, parsing back equal, in order."""
+    events = _events()
+    async with _writer(tmp_path, batch_max=7) as writer:
+        await writer.add(events)
+        await writer.flush()
+    assert sorted(_all_lines(tmp_path)) == [
+        "articles/2025/06/21/22.jsonl",
+        "articles/2025/06/21/23.jsonl",
+        "articles/2025/06/22/00.jsonl",
+    ]
+    for index, fetched in enumerate(HOURS):
+        expected = [event for n, event in enumerate(events) if n % 3 == index]
+        assert _read(tmp_path / hour_path(fetched.replace(minute=0, second=0, microsecond=0))) == (
+            expected
+        )
+
+
+async def test_a_replay_adds_no_line(tmp_path: Path) -> None:
+    """The same events again, in the same writer or after reopening it, add no line."""
+    events = _events()
+    async with _writer(tmp_path) as writer:
+        await writer.add(events)
+        await writer.flush()
+        before = _all_lines(tmp_path)
+        await writer.add(events[::-1])
+        await writer.flush()
+        assert _all_lines(tmp_path) == before
+    async with _writer(tmp_path) as reopened:
+        assert reopened.known_ids == len(events)
+        fresh = make_event(100, fetched_at=HOURS[0])
+        await reopened.add([*events[:10], fresh, *events[10:]])
+        await reopened.flush()
+    after = _all_lines(tmp_path)
+    extended = "articles/2025/06/21/22.jsonl"
+    assert after == {**before, extended: before[extended] + encode_line(fresh)}
+
+
+@pytest.mark.parametrize("fragment", ["half", "long"])
+async def test_a_torn_tail_is_cut_on_start(tmp_path: Path, fragment: str) -> None:
+    """Half a line left by a crash (or a torn line longer than one read chunk) is removed on
+    start with a warning; the complete lines stay, and the torn event is written whole when
+    it is replayed."""
+    events = [make_event(n) for n in range(5)]
+    torn = make_event(5, body=body_text(5, size=200_000))
+    async with _writer(tmp_path) as writer:
+        await writer.add(events)
+        await writer.flush()
+    path = tmp_path / hour_path(datetime(2025, 6, 21, 18, tzinfo=UTC))
+    line = encode_line(torn)
+    with path.open("ab") as file:
+        file.write(line[:300] if fragment == "half" else line[: len(line) - 1])
+    with capture_logs() as logs:
+        async with _writer(tmp_path, now=datetime(2025, 6, 21, 19, tzinfo=UTC)) as writer:
+            assert _read(path) == events
+            assert writer.known_ids == 5
+            await writer.add([*events, torn])
+            await writer.flush()
+    assert [log["event"] for log in logs if log["log_level"] == "warning"] == [
+        "jsonl_torn_tail_cut"
+    ]
+    assert _read(path) == [*events, torn]
+
+
+async def test_a_torn_tail_in_an_old_file_is_cut_too(tmp_path: Path) -> None:
+    """A file older than the retention window is still repaired on start."""
+    old = make_event(1, fetched_at=NOW - timedelta(days=30))
+    async with _writer(tmp_path) as writer:
+        await writer.add([old])
+        await writer.flush()
+    path = tmp_path / hour_path(old.fetched_at.replace(minute=0, second=0, microsecond=0))
+    with path.open("ab") as file:
+        file.write(b'{"event_id":"a-torn","title":"Half')
+    async with _writer(tmp_path) as writer:
+        assert writer.known_ids == 0
+    assert path.read_bytes() == encode_line(old)
+
+
+async def test_old_hours_are_deduped_on_demand_and_memory_is_pruned(tmp_path: Path) -> None:
+    """Only retained hours load at start; a replay into an older hour still adds no line, and
+    ids age out of memory as the clock moves on."""
+    now = [NOW]
+    old = [make_event(n, fetched_at=NOW - timedelta(hours=10)) for n in range(3)]
+    recent = [make_event(n, fetched_at=NOW) for n in range(3, 6)]
+    async with JsonlWriter(tmp_path, retention_hours=2, clock=lambda: now[0]) as writer:
+        await writer.add(old + recent)
+        await writer.flush()
+    before = _all_lines(tmp_path)
+    async with JsonlWriter(tmp_path, retention_hours=2, clock=lambda: now[0]) as writer:
+        assert writer.known_ids == 3
+        await writer.add(old)
+        await writer.flush()
+        assert _all_lines(tmp_path) == before
+        assert writer.known_ids == 6
+        now[0] = NOW + timedelta(hours=5)
+        await writer.add([make_event(9, fetched_at=now[0])])
+        await writer.flush()
+        assert writer.known_ids == 1
+
+
+async def test_a_second_writer_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    """Two writers on one data directory would interleave appends: the second gets a
+    retriable error until the first closes."""
+    async with _writer(tmp_path):
+        second = _writer(tmp_path)
+        with pytest.raises(SinkUnavailable) as caught:
+            await second.start()
+        assert caught.value.retriable is True
+    async with _writer(tmp_path) as third:
+        await third.flush()
+
+
+async def test_a_bad_event_leaves_every_file_untouched(tmp_path: Path) -> None:
+    """A batch with one unencodable event raises a non-retriable BadEvent and writes nothing."""
+    async with _writer(tmp_path) as writer:
+        await writer.add([make_event(1, fetched_at=HOURS[0]), make_event(2, title="\udcff")])
+        with pytest.raises(BadEvent) as caught:
+            await writer.flush()
+        assert caught.value.retriable is False
+    assert _all_lines(tmp_path) == {}
+
+
+async def test_an_io_failure_is_retriable_and_the_retry_writes_everything(tmp_path: Path) -> None:
+    """When the hour directory cannot be created the flush fails as retriable; once the
+    obstacle is gone the retried flush writes the pending events."""
+    events = [make_event(n) for n in range(4)]
+    (tmp_path / "articles" / "2025").mkdir(parents=True)
+    blocker = tmp_path / "articles" / "2025" / "06"
+    blocker.write_text("not a directory")
+    async with _writer(tmp_path) as writer:
+        await writer.add(events)
+        with pytest.raises(SinkUnavailable):
+            await writer.flush()
+        assert writer.pending == 4
+        blocker.unlink()
+        await writer.flush()
+    assert _read(tmp_path / hour_path(datetime(2025, 6, 21, 18, tzinfo=UTC))) == events
+
+
+async def test_a_corrupt_line_inside_a_file_stops_the_start(tmp_path: Path) -> None:
+    """A broken line followed by events is not a crash tail: start refuses to guess."""
+    path = tmp_path / hour_path(datetime(2025, 6, 22, 0, tzinfo=UTC))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage\n" + encode_line(make_event(1, fetched_at=NOW)))
+    with pytest.raises(SinkError, match=r"00\.jsonl:1") as caught:
+        await _writer(tmp_path).start()
+    assert caught.value.retriable is False
+    path.write_bytes(encode_line(make_event(1, fetched_at=NOW)))
+    async with _writer(tmp_path) as writer:  # the failed start released the directory lock
+        assert writer.known_ids == 1

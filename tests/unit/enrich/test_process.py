@@ -1,0 +1,97 @@
+"""The enrich core end to end over real pages: split, date, fingerprint, dedupe, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from schemas import DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
+from services.enrich.dedupe import Deduper, InMemoryDedupeStore
+from services.enrich.process import PageProcessor
+
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
+
+
+def _sample() -> tuple[RawPage, dict[str, object]]:
+    line = (SAMPLES / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    expected = json.loads((SAMPLES / "aggregator-seed.expected.json").read_text(encoding="utf-8"))
+    return RawPage.model_validate_json(line), expected
+
+
+def _processor() -> PageProcessor:
+    return PageProcessor(Deduper(InMemoryDedupeStore()))
+
+
+async def test_sample_page_gives_exactly_its_four_articles() -> None:
+    """The sample aggregator page yields the four expected articles with sources and UTC times."""
+    page, expected = _sample()
+    [outcome] = await _processor().process([page])
+    assert outcome.rejection is None
+    articles = sorted(expected["articles"], key=lambda a: a["position"])  # type: ignore[arg-type,index]
+    assert len(outcome.events) == len(articles)
+    for event, want in zip(outcome.events, articles, strict=True):
+        assert event.position == want["position"]
+        assert event.title == want["title"]
+        assert event.body == want["body"]
+        assert event.source == want["source"]
+        want_at = want["published_at"]
+        assert event.published_at == (
+            None if want_at is None else datetime.fromisoformat(want_at)
+        )
+        assert event.language == "en"
+        assert event.duplicate_of is None
+        assert event.page_id == "seed-0001"
+    assert outcome.events[1].published_at_source is PublishedAtSource.RELATIVE_AGE
+    assert outcome.events[1].published_at_text == "17 minutes ago"
+    for line in expected["not_article_text"]:  # type: ignore[attr-defined]
+        for event in outcome.events:
+            assert line not in event.body.split("\n")
+            assert line != event.title
+
+
+async def test_same_page_again_gives_same_ids_and_no_self_duplicates() -> None:
+    """Processing a page a second time (a replay) re-emits the same event ids as originals."""
+    page, _ = _sample()
+    processor = _processor()
+    [first] = await processor.process([page])
+    [again] = await processor.process([page])
+    assert [e.event_id for e in again.events] == [e.event_id for e in first.events]
+    assert all(e.duplicate_of is None for e in again.events)
+
+
+async def test_the_same_article_on_another_page_is_an_exact_duplicate() -> None:
+    """An article re-published on another page, with other whitespace and quotes, is a duplicate."""
+    page, _ = _sample()
+    noisy = page.body.replace("'", "’").replace(". ", ".  ")
+    other = RawPage(
+        page_id="seed-0002", source="Other", fetched_at=page.fetched_at + timedelta(hours=1),
+        body=noisy,
+    )
+    processor = _processor()
+    [first] = await processor.process([page])
+    [second] = await processor.process([other])
+    assert [e.event_id for e in second.events] == [e.event_id for e in first.events]
+    assert [e.duplicate_of for e in second.events] == [e.event_id for e in first.events]
+    assert {e.duplicate_kind for e in second.events} == {DuplicateKind.EXACT}
+
+
+async def test_pages_without_articles_are_rejected_with_a_reason() -> None:
+    """An empty page and a page of widget lines only become rejections, not exceptions."""
+    fetched = datetime(2025, 6, 21, 18, tzinfo=UTC)
+    empty = RawPage(page_id="e", source="s", fetched_at=fetched, body="  \n ")
+    widgets = RawPage(
+        page_id="w", source="s", fetched_at=fetched, body="Comments\nNo comments yet...\nHashtags"
+    )
+    bad_html = RawPage(
+        page_id="h", source="s", fetched_at=fetched, body="<html><body></body></html>",
+        content_type="text/html",
+    )
+    outcomes = await _processor().process([empty, widgets, bad_html])
+    reasons = [o.rejection.reason if o.rejection else None for o in outcomes]
+    assert reasons[0] is DeadLetterReason.EMPTY_PAGE
+    assert reasons[1] is DeadLetterReason.NO_ARTICLES
+    assert reasons[2] in {
+        DeadLetterReason.EMPTY_PAGE, DeadLetterReason.NO_ARTICLES, DeadLetterReason.UNDECODABLE
+    }
+    assert all(not o.events for o in outcomes)
