@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -21,13 +21,14 @@ class KafkaSettings(BaseSettings):
     """How newsflow talks to Kafka. Defaults suit the embedded broker on loopback."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSFLOW_KAFKA_", frozen=True, extra="ignore", use_attribute_docstrings=True
+        env_prefix="NEWSFLOW_KAFKA_",
+        frozen=True,
+        extra="ignore",
+        use_attribute_docstrings=True,
+        validate_by_name=True,
     )
 
-    bootstrap_servers: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "bootstrap_servers"),
-    )
+    bootstrap_servers: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     """Comma-separated host:port list; None starts the embedded broker."""
     security_protocol: SecurityProtocol = "PLAINTEXT"
     """Transport security towards the brokers."""
@@ -52,7 +53,7 @@ class KafkaSettings(BaseSettings):
     """Copies of each partition; 3 in production."""
 
     compression_type: Compression | None = None
-    """Producer compression; none on loopback (aiokafka's lz4/gzip run at level 9), zstd in production."""
+    """Producer compression: none on loopback (aiokafka lz4/gzip use level 9), zstd in prod."""
     enable_idempotence: bool = False
     """Idempotent producer; the embedded broker does not support it, Apache Kafka does."""
     linger_ms: int = Field(default=5, ge=0)
@@ -60,7 +61,9 @@ class KafkaSettings(BaseSettings):
     max_request_size: int = Field(default=8 * 1024 * 1024, ge=1024)
     """Largest produce request, bounding the largest page."""
     request_timeout_ms: int = Field(default=5000, ge=100)
-    """How long a request (and so a publish) may wait for the broker before it is unavailable."""
+    """How long one request may wait for the broker; an unacknowledged batch expires after it."""
+    delivery_timeout_ms: int = Field(default=10000, ge=100)
+    """Upper bound on one publish call: past it, publish raises PublishUnavailable."""
 
     fetch_max_wait_ms: int = Field(default=20, ge=0)
     """The broker holds an empty fetch for about half of this; it dominates end-to-end latency."""
@@ -72,7 +75,10 @@ class KafkaSettings(BaseSettings):
     """Records per getmany call, i.e. per handler batch."""
 
     def client_kwargs(self) -> dict[str, Any]:
-        """Connection keyword arguments shared by aiokafka producers, consumers and admin clients."""
+        """Connection keyword arguments shared by aiokafka producers, consumers and admins."""
+        if self.bootstrap_servers is None:
+            # The caller starts the embedded broker first and copies its address in.
+            raise ValueError("bootstrap_servers is unset: start the embedded broker first")
         kwargs: dict[str, Any] = {
             "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": self.security_protocol,

@@ -5,8 +5,13 @@ Services use these names only; aiokafka is imported in `publish.py` (producer),
 """
 
 from newsflow.kafka.admin import ensure_topics
-from newsflow.kafka.consume import BatchConsumer, Handler, Message
-from newsflow.kafka.errors import KafkaAdapterError, PublishRejected, PublishUnavailable
+from newsflow.kafka.consume import BatchConsumer, Handler, Message, PartitionKey
+from newsflow.kafka.errors import (
+    KafkaAdapterError,
+    PublishRejected,
+    PublishUnavailable,
+    TopicSetupFailed,
+)
 from newsflow.kafka.publish import InMemoryPublisher, KafkaPublisher, Publisher, Record
 
 __all__ = [
@@ -16,9 +21,11 @@ __all__ = [
     "KafkaAdapterError",
     "KafkaPublisher",
     "Message",
+    "PartitionKey",
     "PublishRejected",
     "PublishUnavailable",
     "Publisher",
     "Record",
+    "TopicSetupFailed",
     "ensure_topics",
 ]

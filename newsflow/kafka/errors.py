@@ -5,8 +5,9 @@ Retry code reads the `retriable` class attribute rather than matching types::
     KafkaAdapterError                 retriable=False
     ├── PublishUnavailable            retriable=True   broker unreachable, send timed out,
     │                                                  or the producer is not started
-    └── PublishRejected               retriable=False  the broker refused a record
-                                                       (too large, unknown topic, ...)
+    ├── PublishRejected               retriable=False  the broker refused a record
+    │                                                  (too large, not authorised, ...)
+    └── TopicSetupFailed              retriable=False  the broker refused to create a topic
 """
 
 from __future__ import annotations
@@ -26,5 +27,11 @@ class PublishUnavailable(KafkaAdapterError):
 
 class PublishRejected(KafkaAdapterError):
     """The broker refused a record; sending it again will not help."""
+
+    retriable = False
+
+
+class TopicSetupFailed(KafkaAdapterError):
+    """The broker refused to create a topic newsflow needs."""
 
     retriable = False

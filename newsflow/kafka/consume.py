@@ -1,0 +1,278 @@
+"""Consuming Kafka in batches with commit-last semantics: the only place newsflow builds a consumer.
+
+One loop per service instance::
+
+    getmany -> handler(batch) -> (handler has published / flushed its outputs) -> commit offset+1
+
+The handler returns only when every output of the batch is acknowledged, so committing
+after it gives at-least-once delivery. A handler error with `retriable=True` re-handles
+the same batch with backoff; any other error leaves `run()` uncommitted, so the records
+come back to the next member of the group. On a rebalance the revoke callback waits for
+the in-flight batch (handled and committed) before the partitions go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.client import AIOKafkaClient, CoordinationType
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.protocol.group import LeaveGroupRequest
+
+from newsflow.settings import KafkaSettings
+
+_log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One consumed record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class PartitionKey(NamedTuple):
+    """A topic partition, as the key of `BatchConsumer.lag()`."""
+
+    topic: str
+    partition: int
+
+
+Handler = Callable[[Sequence[Message]], Awaitable[None]]
+"""Handles one batch; returns only once every output of the batch is acknowledged."""
+
+
+class BatchConsumer:
+    """A consumer-group member that hands batches to `handler` and commits after it returns."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        *,
+        client_id: str = "newsflow",
+        poll_timeout_ms: int = 200,
+        retry_backoff_s: float = 0.1,
+        max_retry_backoff_s: float = 5.0,
+    ) -> None:
+        self._settings = settings
+        self._topics = list(topics)
+        self._group_id = group_id
+        self._handler = handler
+        self._client_id = client_id
+        self._poll_timeout_ms = poll_timeout_ms
+        self._retry_backoff_s = retry_backoff_s
+        self._max_retry_backoff_s = max_retry_backoff_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._batch_lock = asyncio.Lock()
+        self._stop_requested = asyncio.Event()
+        self._interrupt = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        self._generation = 0
+        self._next_offsets: dict[TopicPartition, int] = {}
+
+    async def run(self) -> None:
+        """Join the group and handle batches until `stop()`; leave the group on the way out."""
+        if self._running:
+            raise RuntimeError("this consumer is already running")
+        self._running = True
+        self._stopped.clear()
+        s = self._settings
+        consumer = AIOKafkaConsumer(
+            client_id=self._client_id,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=s.fetch_max_wait_ms,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            **s.client_kwargs(),
+        )
+        consumer.subscribe(self._topics, listener=_Listener(self))
+        try:
+            await consumer.start()
+            self._consumer = consumer
+            while not self._stop_requested.is_set():
+                generation = self._generation
+                batches = await consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
+                )
+                if batches:
+                    await self._process(consumer, batches, generation)
+        finally:
+            self._consumer = None
+            self._next_offsets.clear()
+            member = _generation_zero_member(consumer)
+            # Leaves the group without committing: anything unhandled is redelivered.
+            await consumer.stop()
+            if member is not None:
+                await _leave_group(s, self._group_id, member)
+            self._running = False
+            self._stop_requested.clear()
+            self._interrupt.clear()
+            self._stopped.set()
+
+    def request_stop(self) -> None:
+        """Ask `run()` to finish the current batch, commit, leave the group and return."""
+        self._stop_requested.set()
+        self._interrupt.set()
+
+    async def stop(self) -> None:
+        """Request a stop and wait until `run()` has left the group (not from the handler)."""
+        self.request_stop()
+        if self._running:
+            await self._stopped.wait()
+
+    def install_signal_handlers(self) -> None:
+        """Make SIGTERM and SIGINT request a graceful stop (call from the running loop)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+
+    def assignment(self) -> frozenset[PartitionKey]:
+        """The partitions this member owns right now (empty before joining and after leaving)."""
+        consumer = self._consumer
+        if consumer is None:
+            return frozenset()
+        return frozenset(PartitionKey(tp.topic, tp.partition) for tp in consumer.assignment())
+
+    def lag(self) -> dict[PartitionKey, int]:
+        """Records behind the highwater per assigned partition this member has handled so far."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        lags: dict[PartitionKey, int] = {}
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            position = self._next_offsets.get(tp)
+            if high is not None and position is not None:
+                lags[PartitionKey(tp.topic, tp.partition)] = max(high - position, 0)
+        return lags
+
+    async def _process(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        generation: int,
+    ) -> None:
+        messages = [_message(record) for records in batches.values() for record in records]
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+        first = messages[0]
+        async with self._batch_lock:
+            if generation != self._generation:
+                # Fetched before a rebalance: positions were reset to the committed
+                # offsets, so these records come back to whoever owns them now.
+                return
+            with structlog.contextvars.bound_contextvars(
+                topic=first.topic,
+                partition=first.partition,
+                offset=first.offset,
+                batch_size=len(messages),
+            ):
+                if await self._handle(messages, generation):
+                    await self._commit(consumer, offsets)
+
+    async def _handle(self, messages: Sequence[Message], generation: int) -> bool:
+        delay = self._retry_backoff_s
+        while True:
+            if generation != self._generation:
+                _log.warning("batch abandoned uncommitted after a rebalance")
+                return False
+            try:
+                await self._handler(messages)
+            except Exception as exc:
+                if getattr(exc, "retriable", False) is not True:
+                    raise
+                if self._stop_requested.is_set() or generation != self._generation:
+                    _log.warning("batch abandoned uncommitted", error=repr(exc))
+                    return False
+                _log.warning("batch handler failed, retrying", error=repr(exc), retry_in=delay)
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._interrupt.wait()
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, self._max_retry_backoff_s)
+            else:
+                return True
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group moved on: the new owner re-reads from the last commit (at-least-once).
+            _log.warning("commit refused after a rebalance", error=repr(exc))
+            return
+        self._next_offsets.update(offsets)
+
+    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._generation += 1
+        self._interrupt.set()
+        async with self._batch_lock:
+            for tp in revoked:
+                self._next_offsets.pop(tp, None)
+        if not self._stop_requested.is_set():
+            self._interrupt.clear()
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    def __init__(self, owner: BatchConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._owner._on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        _log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
+
+
+def _generation_zero_member(consumer: AIOKafkaConsumer) -> str | None:
+    # aiokafka only sends LeaveGroup for generation > 0 (Apache Kafka starts at 1), but the
+    # embedded broker starts groups at 0: without our own LeaveGroup the next member waits
+    # a whole session timeout for this one.
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or coordinator.generation != 0 or not coordinator.member_id:
+        return None
+    member_id: str = coordinator.member_id
+    return member_id
+
+
+async def _leave_group(settings: KafkaSettings, group_id: str, member_id: str) -> None:
+    client = AIOKafkaClient(client_id="newsflow-leave", **settings.client_kwargs())
+    try:
+        async with asyncio.timeout(settings.request_timeout_ms / 1000):
+            await client.bootstrap()
+            node_id = await client.coordinator_lookup(CoordinationType.GROUP, group_id)
+            await client.send(node_id, LeaveGroupRequest(group_id, member_id))
+    except (KafkaError, OSError, TimeoutError) as exc:
+        # Best effort, as in aiokafka: the session timeout removes the member anyway.
+        _log.warning("leaving the group failed", error=repr(exc))
+    finally:
+        await client.close()
+
+
+def _message(record: ConsumerRecord[bytes, bytes]) -> Message:
+    return Message(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value if record.value is not None else b"",
+        timestamp_ms=record.timestamp,
+        headers=tuple(record.headers),
+    )

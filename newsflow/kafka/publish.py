@@ -1,0 +1,160 @@
+"""Publishing records to Kafka: the `Publisher` seam, its aiokafka producer and an in-memory double.
+
+`publish` returns only once the broker has acknowledged every record (acks=all), so a
+caller may commit its input offsets right after it. It is not atomic: after a failure some
+records of the call may already be stored, so a retry can duplicate them (consumers
+dedupe). Failures surface as adapter errors (`errors.py`), never as aiokafka types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+
+from newsflow.kafka.errors import PublishRejected, PublishUnavailable
+from newsflow.settings import KafkaSettings
+
+_READY_CACHE_SECONDS = 1.0
+_READY_PROBE_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class Publisher(Protocol):
+    """Somewhere records go; `publish` returns once every record is durably accepted."""
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Publish all `records`; raise PublishUnavailable when they cannot all be acknowledged."""
+        ...
+
+
+class InMemoryPublisher:
+    """A Publisher that keeps records in a list, for unit tests of the services."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Append `records` to `self.records`."""
+        self.records.extend(records)
+
+
+class KafkaPublisher:
+    """A Publisher backed by one aiokafka producer (acks=all), shared by a whole service."""
+
+    def __init__(self, settings: KafkaSettings, *, client_id: str = "newsflow") -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._ready_at = 0.0
+        self._ready = False
+
+    async def start(self) -> None:
+        """Connect to the brokers; raise PublishUnavailable if none answers."""
+        if self._producer is not None:
+            return
+        s = self._settings
+        producer = AIOKafkaProducer(
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=s.enable_idempotence,
+            compression_type=s.compression_type,
+            linger_ms=s.linger_ms,
+            max_request_size=s.max_request_size,
+            max_batch_size=max(s.max_request_size // 8, 16384),
+            **s.client_kwargs(),
+        )
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            await producer.stop()
+            raise PublishUnavailable(f"cannot reach the brokers: {exc!r}") from exc
+        self._producer = producer
+
+    async def stop(self) -> None:
+        """Flush what is pending, then close the producer."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def ready(self) -> bool:
+        """True when the producer is started and a broker answers; cached for about a second."""
+        producer = self._producer
+        if producer is None:
+            return False
+        now = time.monotonic()
+        if now - self._ready_at < _READY_CACHE_SECONDS:
+            return self._ready
+        self._ready = await _probe(producer)
+        self._ready_at = time.monotonic()
+        return self._ready
+
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Send every record, then wait until the broker has acknowledged all of them."""
+        producer = self._producer
+        if producer is None:
+            raise PublishUnavailable("the producer is not started")
+        if not records:
+            return
+        futures: list[asyncio.Future[object]] = []
+        try:
+            async with asyncio.timeout(self._settings.delivery_timeout_ms / 1000):
+                # send() only enqueues; awaiting each acknowledgement in turn is >10x slower.
+                for record in records:
+                    futures.append(
+                        await producer.send(
+                            record.topic,
+                            record.value,
+                            key=record.key,
+                            headers=list(record.headers) or None,
+                        )
+                    )
+                await asyncio.gather(*futures)
+        except TimeoutError as exc:
+            raise PublishUnavailable(
+                f"{len(records)} records not acknowledged within "
+                f"{self._settings.delivery_timeout_ms} ms"
+            ) from exc
+        except KafkaError as exc:
+            if exc.retriable or isinstance(exc, KafkaTimeoutError):
+                raise PublishUnavailable(f"publish failed: {exc!r}") from exc
+            raise PublishRejected(f"the broker refused a record: {exc!r}") from exc
+        finally:
+            _settle(futures)
+
+
+async def _probe(producer: AIOKafkaProducer) -> bool:
+    client = producer.client
+    node_id = client.get_random_node()
+    if node_id is None:
+        return False
+    try:
+        async with asyncio.timeout(_READY_PROBE_SECONDS):
+            return bool(await client.ready(node_id))
+    except (KafkaError, OSError, TimeoutError):
+        return False
+
+
+def _settle(futures: list[asyncio.Future[object]]) -> None:
+    # After a failure the remaining futures may still fail later; retrieving (or cancelling)
+    # them keeps asyncio from reporting "exception was never retrieved".
+    for future in futures:
+        if future.done():
+            if not future.cancelled():
+                future.exception()
+        else:
+            future.cancel()

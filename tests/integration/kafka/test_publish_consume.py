@@ -1,0 +1,131 @@
+"""A publisher and a batch consumer against the embedded broker: delivery, keys, commit-last."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from newsflow.kafka import BatchConsumer, KafkaPublisher, Message, Record, ensure_topics
+from newsflow.settings import KafkaSettings
+
+WAIT_S = 30.0
+
+
+class _Broken(Exception):
+    retriable = False
+
+
+class _Flaky(Exception):
+    retriable = True
+
+
+async def _publish(settings: KafkaSettings, records: Sequence[Record]) -> None:
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    try:
+        await publisher.publish(records)
+    finally:
+        await publisher.stop()
+
+
+async def _collect(settings: KafkaSettings, topic: str, group: str, expected: int) -> list[Message]:
+    """Consume with a fresh member of `group` until `expected` records arrived, then stop."""
+    received: list[Message] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        received.extend(batch)
+        if len(received) >= expected:
+            consumer.request_stop()
+
+    consumer = BatchConsumer(settings, [topic], group, handler)
+    async with asyncio.timeout(WAIT_S):
+        await consumer.run()
+    return received
+
+
+async def test_every_published_record_arrives_with_its_key_value_and_headers(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Records published in one call all reach a consumer group, keys, values and headers intact."""
+    topic = f"delivery-{unique_name}"
+    await ensure_topics(kafka_settings, [topic])
+    records = [
+        Record(topic, f"k{i}".encode(), f"v{i}".encode(), (("n", str(i).encode()),))
+        for i in range(300)
+    ]
+    await _publish(kafka_settings, records)
+
+    received = await _collect(kafka_settings, topic, f"g-{unique_name}", len(records))
+
+    assert len(received) == len(records)
+    got = {(m.key, m.value, m.headers) for m in received}
+    assert got == {(r.key, r.value, r.headers) for r in records}
+    assert {m.partition for m in received} == set(range(kafka_settings.partitions))
+
+
+async def test_a_failed_batch_is_not_committed_and_comes_back_to_the_group(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Offsets are committed only after the handler returns: a failed batch is redelivered."""
+    settings = kafka_settings.model_copy(update={"max_batch": 10})
+    topic = f"commit-{unique_name}"
+    group = f"g-{unique_name}"
+    await ensure_topics(settings, [topic])
+    keys = {f"k{i}".encode() for i in range(60)}
+    await _publish(settings, [Record(topic, key, b"v") for key in sorted(keys)])
+
+    handled: list[bytes | None] = []
+    failed: list[bytes | None] = []
+
+    async def first_ok_then_broken(batch: Sequence[Message]) -> None:
+        if not handled:
+            handled.extend(m.key for m in batch)
+            return
+        failed.extend(m.key for m in batch)
+        raise _Broken("cannot handle this batch")
+
+    consumer = BatchConsumer(settings, [topic], group, first_ok_then_broken)
+    with pytest.raises(_Broken):
+        async with asyncio.timeout(WAIT_S):
+            await consumer.run()
+    assert handled
+    assert failed
+
+    rest = await _collect(settings, topic, group, len(keys) - len(handled))
+    again = {m.key for m in rest}
+    assert again == keys - set(handled)
+    assert set(failed) <= again
+
+
+async def test_a_retriable_handler_error_retries_the_same_batch_then_commits(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """A retriable handler error re-handles the identical batch, committed once it succeeds."""
+    settings = kafka_settings.model_copy(update={"max_batch": 1000})
+    topic = f"retry-{unique_name}"
+    group = f"g-{unique_name}"
+    await ensure_topics(settings, [topic], partitions=1)
+    await _publish(settings, [Record(topic, f"k{i}".encode(), b"v") for i in range(20)])
+
+    attempts: list[tuple[int, ...]] = []
+
+    async def flaky(batch: Sequence[Message]) -> None:
+        attempts.append(tuple(m.offset for m in batch))
+        if len(attempts) < 3:
+            raise _Flaky("not now")
+        consumer.request_stop()
+
+    consumer = BatchConsumer(settings, [topic], group, flaky, retry_backoff_s=0.01)
+    async with asyncio.timeout(WAIT_S):
+        await consumer.run()
+
+    assert len(attempts) == 3
+    assert attempts[0] == attempts[1] == attempts[2]
+    assert attempts[0] == tuple(range(20))
+
+    # Everything was committed: a new record is the only thing the group sees next.
+    await _publish(settings, [Record(topic, b"late", b"v")])
+    received = await _collect(settings, topic, group, 1)
+    assert [m.key for m in received] == [b"late"]
