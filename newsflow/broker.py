@@ -51,7 +51,7 @@ def _ensure_free(port: int, host: str = _HOST) -> None:
             raise BrokerStartFailed(f"port {port} on {host} is taken: {exc}") from exc
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Runs in the child between fork and exec: a killed parent must not leave a broker behind.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -116,7 +116,7 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - prctl only, async-signal-safe
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - prctl only, async-signal-safe
         )
         try:
             await self._wait_until_ready()

@@ -1,4 +1,7 @@
-"""The `newsflow` command: one entry point, a subcommand per service or tool."""
+"""The `newsflow` command: one entry point, a subcommand per service or tool.
+
+Imports happen inside the subcommands so that each process loads only what it runs.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,22 @@ from pathlib import Path
 
 from newsflow.logs import configure_logging
 
+# The imports below are deferred on purpose: `newsflow tail` should not load trafilatura.
+# ruff: noqa: PLC0415
+
+
+def _need_cluster(service: str) -> int | None:
+    from newsflow.settings import KafkaSettings
+
+    if KafkaSettings().bootstrap_servers is None:
+        print(
+            f"newsflow {service}: KAFKA_BOOTSTRAP_SERVERS is not set. Point it at a Kafka "
+            "cluster, or use `newsflow run`, which starts an embedded broker and every service.",
+            file=sys.stderr,
+        )
+        return 2
+    return None
+
 
 def _cmd_enrich(args: argparse.Namespace) -> int:
     from services.enrich.settings import EnrichSettings
@@ -17,8 +36,13 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
     settings = EnrichSettings()
     configure_logging("enrich", settings.log_level)
     if args.pages is None:
-        print("newsflow enrich: the streaming worker is not available yet; use --pages", file=sys.stderr)
-        return 2
+        if (code := _need_cluster("enrich")) is not None:
+            return code
+        from newsflow.settings import KafkaSettings
+        from services.enrich.main import serve
+
+        asyncio.run(serve(settings, KafkaSettings()))
+        return 0
     from services.enrich.dedupe import Deduper, InMemoryDedupeStore
     from services.enrich.offline import enrich_lines
     from services.enrich.process import PageProcessor
@@ -28,7 +52,7 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
     )
     processor = PageProcessor(deduper)
     path: Path = args.pages
-    with (sys.stdin if str(path) == "-" else path.open(encoding="utf-8")) as lines:
+    with sys.stdin if str(path) == "-" else path.open(encoding="utf-8") as lines:
         summary = asyncio.run(
             enrich_lines(
                 lines,
@@ -48,30 +72,103 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(_: argparse.Namespace) -> int:
+    from services.ingest.main import main as ingest_main
+
+    ingest_main()
+    return 0
+
+
+def _cmd_sink(_: argparse.Namespace) -> int:
+    from newsflow.settings import KafkaSettings
+    from services.sink.main import serve
+    from services.sink.settings import SinkSettings
+
+    settings = SinkSettings()
+    configure_logging("sink", settings.log_level)
+    if (code := _need_cluster("sink")) is not None:
+        return code
+    asyncio.run(serve(settings, KafkaSettings()))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from newsflow.run import RunOptions, run_command
+    from newsflow.settings import KafkaSettings
+    from services.ingest.settings import IngestSettings
+    from services.sink.settings import SinkSettings
+
+    ingest, sink = IngestSettings(), SinkSettings()
+    configure_logging("run", sink.log_level)
+    options = RunOptions(
+        enrich_workers=args.enrich_workers,
+        http_host=ingest.http_host,
+        http_port=ingest.http_port,
+        drain_timeout=args.drain_timeout,
+    )
+    return asyncio.run(
+        run_command(
+            KafkaSettings(),
+            options,
+            feed=args.feed,
+            exit_when_drained=args.exit_when_drained,
+            data_dir=sink.data_dir,
+            sink=sink.sink,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="newsflow", description="Event-driven ingestion of news pages."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    enrich = commands.add_parser(
-        "enrich", help="split, date and dedupe pages into article events"
-    )
+
+    enrich = commands.add_parser("enrich", help="split, date and dedupe pages into article events")
     enrich.add_argument(
-        "--pages", type=Path, help="JSONL file of RawPages (or - for stdin): process offline"
+        "--pages", type=Path, help="JSONL file of RawPages (- for stdin): process offline, no broker"
     )
     enrich.add_argument(
         "--include-duplicates",
         action="store_true",
-        help="also write duplicates of emitted articles, with duplicate_of set",
+        help="offline: also write duplicates of written articles, with duplicate_of set",
     )
-    enrich.add_argument(
-        "--summary", action="store_true", help="print counts to stderr at the end"
-    )
+    enrich.add_argument("--summary", action="store_true", help="offline: print counts to stderr")
     enrich.set_defaults(handler=_cmd_enrich)
+
+    commands.add_parser("ingest", help="serve the HTTP ingest API").set_defaults(
+        handler=_cmd_ingest
+    )
+    commands.add_parser("sink", help="write article events to files or PostgreSQL").set_defaults(
+        handler=_cmd_sink
+    )
+
+    run = commands.add_parser("run", help="run the whole pipeline (embedded broker by default)")
+    run.add_argument("--enrich-workers", type=int, default=2, help="enrich processes (default 2)")
+    run.add_argument("--feed", type=Path, nargs="*", default=[], help="push these files at start")
+    run.add_argument(
+        "--exit-when-drained",
+        action="store_true",
+        help="stop once the fed pages have landed instead of serving until Ctrl-C",
+    )
+    run.add_argument("--drain-timeout", type=float, default=120.0, help="seconds (default 120)")
+    run.set_defaults(handler=_cmd_run)
+
+    from newsflow import push as push_command
+    from newsflow import tail as tail_command
+
+    push = commands.add_parser("push", help="push files (text, HTML, NDJSON, WARC) to ingest")
+    push_command.add_arguments(push)
+    push.set_defaults(handler=push_command.run)
+    tail = commands.add_parser("tail", help="print article events as a downstream consumer")
+    tail_command.add_arguments(tail)
+    tail.set_defaults(handler=tail_command.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the subcommand named in `argv`."""
     args = build_parser().parse_args(argv)
     code: int = args.handler(args)
     return code

@@ -1,0 +1,129 @@
+"""What `newsflow push` reads from a raw page before sending it: canonical URL and charset.
+
+Pure functions over bytes. The HTML head is scanned with lxml's pull parser and the scan
+stops at `<body>`, so a large page costs only its head.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from email.message import Message
+from typing import Final
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+_CHUNK: Final = 16 * 1024
+_FALLBACK_CHARSET: Final = "windows-1252"
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_META_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadInfo:
+    """What an HTML head says about its page."""
+
+    canonical_url: str | None
+    """`<link rel=canonical>` or else `og:url`, when it is an absolute http(s) URL."""
+    charset: str | None
+    """The charset a `<meta>` declares, if any."""
+
+
+def scan_head(data: bytes) -> HeadInfo:
+    """Read the canonical URL and declared charset from an HTML document's head."""
+    parser = etree.HTMLPullParser(events=("start",), recover=True)
+    canonical: str | None = None
+    og_url: str | None = None
+    charset: str | None = None
+    for start in range(0, max(len(data), 1), _CHUNK):
+        parser.feed(data[start : start + _CHUNK])
+        for _, element in parser.read_events():
+            tag = element.tag if isinstance(element.tag, str) else ""
+            if tag == "body":
+                return HeadInfo(canonical or og_url, charset)
+            if tag == "link" and canonical is None:
+                rels = (element.get("rel") or "").lower().split()
+                if "canonical" in rels:
+                    canonical = _absolute_http(element.get("href"))
+            elif tag == "meta":
+                prop = (element.get("property") or element.get("name") or "").strip().lower()
+                if prop == "og:url" and og_url is None:
+                    og_url = _absolute_http(element.get("content"))
+                charset = charset or _meta_charset(element)
+    return HeadInfo(canonical or og_url, charset)
+
+
+def url_host(url: str | None) -> str | None:
+    """The lower-case host of an absolute URL, or None."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).hostname or None
+    except ValueError:
+        return None
+
+
+def choose_charset(data: bytes, declared: str | None) -> str:
+    """The charset to send a body under: its BOM, else a known declared one, else UTF-8 if valid.
+
+    An undeclared body that is not UTF-8 is sent as windows-1252, the usual fallback of
+    browsers for legacy pages.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    if declared:
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            pass
+        else:
+            # The label as declared (an IANA name), not Python's alias for it.
+            return declared.strip().lower()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _FALLBACK_CHARSET
+    return "utf-8"
+
+
+def http_charset(content_type: str | None) -> str | None:
+    """The charset parameter of an HTTP Content-Type header, if any."""
+    if not content_type:
+        return None
+    message = Message()
+    message["content-type"] = content_type
+    return message.get_content_charset()
+
+
+def media_essence(content_type: str | None) -> str:
+    """The lower-case `type/subtype` of a Content-Type header ("" if none)."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _absolute_http(value: str | None) -> str | None:
+    url = (value or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return url
+    return None
+
+
+def _meta_charset(element: etree._Element) -> str | None:
+    declared = element.get("charset")
+    if declared:
+        return str(declared).strip() or None
+    if (element.get("http-equiv") or "").strip().lower() == "content-type":
+        match = _META_CHARSET.search(element.get("content") or "")
+        if match:
+            return match.group(1)
+    return None

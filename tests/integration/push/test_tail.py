@@ -1,0 +1,207 @@
+"""`newsflow tail` against the embedded broker: events printed as JSON lines, limits and offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+from newsflow.kafka import KafkaPublisher, Record, ensure_topics
+from newsflow.settings import KafkaSettings
+from newsflow.tail import tail
+from schemas import ArticleEvent, PublishedAtSource
+
+FETCHED = datetime(2025, 6, 21, 18, 0, tzinfo=UTC)
+WAIT_S = 40.0
+
+
+def _event(n: int) -> ArticleEvent:
+    return ArticleEvent(
+        event_id=f"e-{n:04}",
+        page_id="seed-0001",
+        position=n,
+        title=f"Headline {n}",
+        body=f"Text of article {n}.",
+        source="Russia Today" if n % 2 else None,
+        url=None,
+        page_source="Daily8",
+        published_at=FETCHED - timedelta(minutes=n) if n % 3 else None,
+        published_at_source=PublishedAtSource.RELATIVE_AGE if n % 3 else None,
+        published_at_text=f"{n} minutes ago" if n % 3 else None,
+        fetched_at=FETCHED,
+        language="en",
+        content_hash=f"{n:032x}",
+        duplicate_of=None,
+        duplicate_kind=None,
+    )
+
+
+async def _publish(settings: KafkaSettings, topic: str, events: list[ArticleEvent]) -> None:
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    try:
+        # One key: one partition, so the events keep their order.
+        await publisher.publish(
+            [Record(topic, b"seed-0001", e.model_dump_json().encode()) for e in events]
+        )
+    finally:
+        await publisher.stop()
+
+
+async def _topic(settings: KafkaSettings, name: str) -> str:
+    await ensure_topics(settings, [name], partitions=1)
+    return name
+
+
+async def test_tail_prints_events_as_json_lines_and_stops_at_max(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Tail prints the first 3 of 5 events as contract JSON lines; returns 3."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    events = [_event(n) for n in range(5)]
+    await _publish(kafka_settings, topic, events)
+    out = io.StringIO()
+
+    started = time.monotonic()
+    printed = await tail(
+        kafka_settings,
+        out=out,
+        max_events=3,
+        timeout_s=WAIT_S,
+        from_beginning=True,
+        group_id=None,
+        topic=topic,
+    )
+
+    assert time.monotonic() - started < WAIT_S
+    lines = out.getvalue().splitlines()
+    assert printed == 3
+    assert [ArticleEvent.model_validate_json(line) for line in lines] == events[:3]
+    assert lines[1] == events[1].model_dump_json()
+
+
+async def test_pretty_lines_show_time_source_and_title(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """--pretty prints `published_at  source  title`, with `-` and the page source as stand-ins."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    await _publish(kafka_settings, topic, [_event(0), _event(1)])
+    out = io.StringIO()
+
+    await tail(
+        kafka_settings,
+        out=out,
+        max_events=2,
+        timeout_s=WAIT_S,
+        from_beginning=True,
+        group_id=None,
+        topic=topic,
+        pretty=True,
+    )
+
+    assert out.getvalue().splitlines() == [
+        "-  Daily8  Headline 0",
+        "2025-06-21T17:59:00Z  Russia Today  Headline 1",
+    ]
+
+
+async def test_without_from_beginning_only_new_events_are_printed(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Events published before tail started are not printed; those published after it are."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    await _publish(kafka_settings, topic, [_event(0), _event(1)])
+    await asyncio.sleep(0.05)  # record timestamps have millisecond resolution
+    out = io.StringIO()
+
+    task = asyncio.create_task(
+        tail(
+            kafka_settings,
+            out=out,
+            max_events=2,
+            timeout_s=WAIT_S,
+            from_beginning=False,
+            group_id=None,
+            topic=topic,
+        )
+    )
+    await asyncio.sleep(0.05)
+    await _publish(kafka_settings, topic, [_event(2), _event(3)])
+    printed = await task
+
+    assert printed == 2
+    assert [ArticleEvent.model_validate_json(line) for line in out.getvalue().splitlines()] == [
+        _event(2),
+        _event(3),
+    ]
+
+
+async def test_timeout_returns_what_arrived_and_a_group_resumes_where_it_stopped(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Short of --max, tail returns at the timeout; the same group then reads only new events."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    group = f"tail-{unique_name}"
+    await _publish(kafka_settings, topic, [_event(0), _event(1)])
+    first = io.StringIO()
+
+    started = time.monotonic()
+    printed = await tail(
+        kafka_settings,
+        out=first,
+        max_events=10,
+        timeout_s=5.0,
+        from_beginning=False,
+        group_id=group,
+        topic=topic,
+    )
+    elapsed = time.monotonic() - started
+    await _publish(kafka_settings, topic, [_event(2)])
+    second = io.StringIO()
+    again = await tail(
+        kafka_settings,
+        out=second,
+        max_events=1,
+        timeout_s=WAIT_S,
+        from_beginning=False,
+        group_id=group,
+        topic=topic,
+    )
+
+    assert printed == 2
+    assert 5.0 <= elapsed < 5.0 + 10.0
+    assert again == 1
+    assert second.getvalue() == _event(2).model_dump_json() + "\n"
+
+
+async def test_records_that_break_the_contract_are_not_printed(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """A record that is not an ArticleEvent is left out and does not count towards --max."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    publisher = KafkaPublisher(kafka_settings)
+    await publisher.start()
+    try:
+        await publisher.publish(
+            [
+                Record(topic, b"k", b'{"event_id": "half"}'),
+                Record(topic, b"k", _event(7).model_dump_json().encode()),
+            ]
+        )
+    finally:
+        await publisher.stop()
+    out = io.StringIO()
+
+    printed = await tail(
+        kafka_settings,
+        out=out,
+        max_events=1,
+        timeout_s=WAIT_S,
+        from_beginning=True,
+        group_id=None,
+        topic=topic,
+    )
+
+    assert printed == 1
+    assert out.getvalue() == _event(7).model_dump_json() + "\n"
