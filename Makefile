@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint fmt schemas bench bench-enrich clean
+.PHONY: help install run serve test test-unit lint fmt schemas bench bench-enrich clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install ## Run newsflow on the sample pages and show where the articles landed
-	$(BIN)/newsflow enrich --pages ../shared/samples/aggregator-seed.page.jsonl
+SAMPLES ?= ../shared/samples/aggregator-seed.page.jsonl
+
+run: install ## Start the pipeline on the embedded broker, feed it the sample pages, show where the articles landed
+	$(BIN)/newsflow run --feed $(SAMPLES) --exit-when-drained
+
+serve: install ## Run the pipeline on the embedded broker until Ctrl-C
+	$(BIN)/newsflow run
 
 test: install ## Run the whole test suite (unit and integration)
 	$(BIN)/python -m pytest

@@ -95,16 +95,19 @@ def _cmd_sink(_: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from newsflow.run import RunOptions, run_command
     from newsflow.settings import KafkaSettings
+    from services.enrich.settings import EnrichSettings
     from services.ingest.settings import IngestSettings
     from services.sink.settings import SinkSettings
 
     ingest, sink = IngestSettings(), SinkSettings()
-    configure_logging("run", sink.log_level)
+    configure_logging("run", ingest.log_level)
     options = RunOptions(
         enrich_workers=args.enrich_workers,
         http_host=ingest.http_host,
         http_port=ingest.http_port,
         drain_timeout=args.drain_timeout,
+        enrich_group=EnrichSettings().consumer_group,
+        sink_group=sink.consumer_group,
     )
     return asyncio.run(
         run_command(

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -29,8 +29,6 @@ from newsflow.settings import KafkaSettings
 
 log = structlog.get_logger("newsflow.run")
 
-ENRICH_GROUP = "newsflow-enrich"
-SINK_GROUP = "newsflow-sink"
 
 
 @dataclass
@@ -99,14 +97,22 @@ class Supervisor:
                 await child.process.wait()
 
 
-async def wait_until_drained(settings: KafkaSettings, *, timeout: float, settle: float = 0.5) -> bool:
-    """True once enrich and then sink have committed everything, within `timeout` seconds."""
+async def wait_until_drained(
+    settings: KafkaSettings,
+    *,
+    timeout: float,
+    enrich_group: str = "newsflow-enrich",
+    sink_groups: Sequence[str] = ("newsflow-sink",),
+    settle: float = 0.3,
+) -> bool:
+    """True once enrich and then every sink have committed everything, within `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await group_lag(settings, ENRICH_GROUP, [settings.topic_pages]) == 0:
+        if await group_lag(settings, enrich_group, [settings.topic_pages]) == 0:
             # Enrich commits only after its events are acknowledged, so the sink's lag read
             # after this point covers every event of every accepted page.
-            if await group_lag(settings, SINK_GROUP, [settings.topic_events]) == 0:
+            lags = [await group_lag(settings, g, [settings.topic_events]) for g in sink_groups]
+            if not any(lags):
                 return True
         await asyncio.sleep(settle)
     return False
@@ -136,6 +142,10 @@ class RunOptions:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     drain_timeout: float = 120.0
+    enrich_group: str = "newsflow-enrich"
+    sink_group: str = "newsflow-sink"
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment for the services (settings such as NEWSFLOW_SINK)."""
 
 
 class Pipeline:
@@ -165,6 +175,7 @@ class Pipeline:
         assert k.bootstrap_servers is not None
         env = {
             **os.environ,
+            **self.options.env,
             "KAFKA_BOOTSTRAP_SERVERS": k.bootstrap_servers,
             "NEWSFLOW_HTTP_HOST": self.options.http_host,
             "NEWSFLOW_HTTP_PORT": str(self.options.http_port),
@@ -176,10 +187,19 @@ class Pipeline:
         if not await wait_until_ready(f"{self.base_url}/readyz", timeout=60.0):
             raise RuntimeError(f"ingest did not become ready at {self.base_url}/readyz")
 
+    async def wait_until_drained(self, timeout: float | None = None) -> bool:
+        """True once every accepted page has gone through enrich and the sink."""
+        return await wait_until_drained(
+            self.kafka,
+            timeout=self.options.drain_timeout if timeout is None else timeout,
+            enrich_group=self.options.enrich_group,
+            sink_groups=[self.options.sink_group],
+        )
+
     async def drain_and_stop(self) -> bool:
         """Stop intake, wait for zero lag, stop the workers and the broker; True if drained."""
         await self.supervisor.stop(["ingest"])
-        drained = await wait_until_drained(self.kafka, timeout=self.options.drain_timeout)
+        drained = await self.wait_until_drained()
         if not drained:
             log.warning("drain timed out; stopping with records left", timeout=self.options.drain_timeout)
         enrich = [n for n in self.supervisor.children if n.startswith("enrich")]
@@ -264,7 +284,7 @@ async def run_command(
             )
             accepted = set(summary.page_ids)
             print(f"newsflow: {len(accepted)} pages accepted", file=sys.stderr)
-            drained = await wait_until_drained(pipeline.kafka, timeout=options.drain_timeout)
+            drained = await pipeline.wait_until_drained()
             if sink == "jsonl":
                 for line in report_landing(data_dir, accepted):
                     print(line)

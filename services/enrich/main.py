@@ -17,7 +17,6 @@ from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
 from services.enrich.worker import EnrichHandler, EnrichTopics
 
-GROUP_ID = "newsflow-enrich"
 log = structlog.get_logger("newsflow.enrich")
 
 
@@ -52,7 +51,7 @@ async def serve(settings: EnrichSettings, kafka: KafkaSettings) -> None:
                 emit_duplicates=settings.emit_duplicates,
             )
             consumer = BatchConsumer(
-                kafka, [kafka.topic_pages], GROUP_ID, handler, client_id="newsflow-enrich"
+                kafka, [kafka.topic_pages], settings.consumer_group, handler, client_id="newsflow-enrich"
             )
             consumer.install_signal_handlers()
             log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)

@@ -31,6 +31,8 @@ class EnrichSettings(BaseSettings):
     """Local data directory (NEWSFLOW_DATA_DIR); the SQLite dedupe store lives under it."""
     emit_duplicates: bool = False
     """Also publish duplicates (with duplicate_of set) to the events topic."""
+    consumer_group: str = "newsflow-enrich"
+    """Kafka consumer group of the enrich workers (NEWSFLOW_CONSUMER_GROUP)."""
     log_level: str = "INFO"
     """Log level (NEWSFLOW_LOG_LEVEL)."""
 

@@ -10,7 +10,6 @@ from services.sink import make_writer
 from services.sink.settings import SinkSettings
 from services.sink.worker import SinkHandler
 
-GROUP_ID = "newsflow-sink"
 log = structlog.get_logger("newsflow.sink")
 
 
@@ -24,7 +23,7 @@ async def serve(settings: SinkSettings, kafka: KafkaSettings) -> None:
         try:
             handler = SinkHandler(writer, publisher, kafka.topic_dead_letters)
             consumer = BatchConsumer(
-                kafka, [kafka.topic_events], GROUP_ID, handler, client_id="newsflow-sink"
+                kafka, [kafka.topic_events], settings.consumer_group, handler, client_id="newsflow-sink"
             )
             consumer.install_signal_handlers()
             log.info("sink started", writer=settings.sink, topic=kafka.topic_events)

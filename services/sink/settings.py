@@ -35,6 +35,11 @@ class SinkSettings(BaseSettings):
     sink_batch_max: int = Field(default=500, ge=1)
     """Most events written in one append or one transaction; `add` writes eagerly once this many
     are pending (NEWSFLOW_SINK_BATCH_MAX)."""
+    consumer_group: str = "newsflow-sink"
+    """Kafka consumer group of the sink; a second sink (files and PostgreSQL) needs its own
+    (NEWSFLOW_CONSUMER_GROUP)."""
+    log_level: str = "INFO"
+    """Log level (NEWSFLOW_LOG_LEVEL)."""
 
     @model_validator(mode="after")
     def _dsn_for_postgres(self) -> SinkSettings:
