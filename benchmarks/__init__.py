@@ -1,0 +1,1 @@
+"""newsflow benchmarks: a synthetic page corpus with ground truth, and the runs that use it."""

@@ -1,0 +1,129 @@
+"""Whitespace normalisation of raw page text and the line-shape tests the splitter reads.
+
+Owns `normalise_text` (line endings, Unicode spaces, invisible characters; every other
+character is kept, so bodies are emitted verbatim apart from whitespace) and small pure
+predicates over one line: is it sentence-like (a paragraph), or could it be a publisher name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Every Unicode space separator (category Zs) except the plain space, plus tab and the unit
+# separator (whitespace to `str.split`): all become " ".
+_SPACE_SEPARATORS: Final = (
+    "\t\x1f\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000"
+)
+# Line breaks other than "\n": they split lines like "\n" does.
+_LINE_BREAKS: Final = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+# Invisible characters scrapers leave behind (zero-width space/joiners, word joiner, BOM,
+# soft hyphen, Mongolian vowel separator): removed outright.
+_INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+
+# Sentence ends, including CJK full stops and the ellipsis character.
+_TERMINAL: Final = frozenset(".!?。！？…")
+# Closing marks that may follow a sentence end: quotes, brackets, guillemets.
+_CLOSERS: Final = "\"'’”»)]}›」』"
+# Lower-case words a publisher name may contain: "The Times of India", "Corriere della Sera".
+_NAME_CONNECTORS: Final = frozenset(
+    (
+        "of", "the", "and", "&", "de", "del", "della", "dei", "la", "le", "les", "el", "los",
+        "das", "der", "die", "du", "des", "di", "da", "do", "van", "von", "y", "e", "et", "und",
+    )
+)  # fmt: skip
+_DOMAIN: Final = re.compile(r"^[\w-]+(?:\.[\w-]+)+$")
+_SENTENCE_BREAK: Final = re.compile(r"[.!?。！？][\"'’”»)]*\s+[\"'‘“«(]*[A-ZÀ-ÖØ-ÞА-ЯЁ0-9]")
+
+TITLE_MAX_WORDS: Final = 30
+"""A line with more words than this reads as a paragraph, never as a title."""
+TITLE_MAX_CHARS: Final = 200
+"""Likewise for lines without spaces between words (CJK scripts)."""
+
+
+def normalise_text(raw: str) -> str:
+    """Raw page text with "\\n" line ends, single plain spaces and no invisible characters.
+
+    CRLF, CR and Unicode line separators become "\\n"; NBSP, tabs and every other Unicode
+    space separator become " "; zero-width characters, BOM and soft hyphens are removed;
+    runs of spaces collapse to one and each line is stripped. Quotes, dashes and all other
+    characters are kept as they are.
+    """
+    # `in` and `replace` are fast C scans; a regex character class over a non-ASCII page
+    # is several times slower, and most pages hold none of these characters at all.
+    text = raw.replace("\r\n", "\n") if "\r" in raw else raw
+    for chars, by in ((_LINE_BREAKS, "\n"), (_SPACE_SEPARATORS, " "), (_INVISIBLE, "")):
+        for char in chars:
+            if char in text:
+                text = text.replace(char, by)
+    while "  " in text:
+        text = text.replace("  ", " ")
+    if " \n" in text or "\n " in text:
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
+    return text.strip(" ")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of normalised text, blank lines included (as "")."""
+    return normalise_text(text).split("\n")
+
+
+def word_count(line: str) -> int:
+    """Number of space-separated words in a normalised line."""
+    return line.count(" ") + 1 if line else 0
+
+
+def _last_significant(line: str) -> str:
+    stripped = line.rstrip(_CLOSERS)
+    return stripped[-1] if stripped else ""
+
+
+def ends_sentence(line: str) -> bool:
+    """True when the line ends like a sentence (".", "!", "?", "…", possibly inside quotes)."""
+    return _last_significant(line) in _TERMINAL
+
+
+def ends_with_full_stop(line: str) -> bool:
+    """True when the line's last sentence mark is a full stop (not "?" or "!")."""
+    return _last_significant(line) in ".。"
+
+
+def is_paragraph_like(line: str) -> bool:
+    """True when a normalised line reads as running text rather than a headline.
+
+    A headline is short and has no final period; a question or exclamation headline is
+    still a headline while it is short and holds a single sentence.
+    """
+    words = word_count(line)
+    if words > TITLE_MAX_WORDS or len(line) > TITLE_MAX_CHARS:
+        return True
+    last = _last_significant(line)
+    if last in ".。…":
+        # "...", "…": a headline trailing off, unless it is sentence-length.
+        return not (line.rstrip(_CLOSERS).endswith(("...", "…")) and words <= 12)
+    if last in "!?！？":
+        return words > 18 or _SENTENCE_BREAK.search(line) is not None
+    return words > 22
+
+
+def is_name_like(line: str) -> bool:
+    """True when a line could be a publisher name: "Russia Today", "El País", "rt.com".
+
+    One to five words, no sentence punctuation at the end, and every word capitalised or a
+    short connector ("of", "de", "la").
+    """
+    if not line or len(line) > 48 or line[-1] in ".!?:;,":
+        return False
+    words = line.split(" ")
+    if len(words) > 5 or not all(words):
+        return False
+    if len(words) == 1 and _DOMAIN.match(line):
+        return True
+    first = words[0][0]
+    if not (first.isupper() or first.isdigit()):
+        return False
+    return all(
+        word[0].isupper() or word[0].isdigit() or word.casefold() in _NAME_CONNECTORS
+        for word in words
+    )
