@@ -21,11 +21,11 @@ class EnrichSettings(BaseSettings):
     """Where dedupe state lives: `sqlite` (one machine), `redis` (shared by all workers), `memory`."""
     dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
     """How far apart (by fetched_at) two articles can be and still count as duplicates."""
-    dedupe_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    dedupe_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
     """Estimated Jaccard similarity of word 3-shingles from which an article is a near-duplicate."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for the shared dedupe store (NEWSFLOW_REDIS_URL)."""
-    redis_prefix: str = "newsflow:dedupe:"
+    redis_prefix: str = "newsflow:dedupe"
     """Key prefix of the dedupe state in Redis."""
     data_dir: Path = Path("data")
     """Local data directory (NEWSFLOW_DATA_DIR); the SQLite dedupe store lives under it."""

@@ -1,0 +1,214 @@
+"""A ``DedupeStore`` in a SQLite file, shared by the worker processes of one machine.
+
+Each ``register`` batch is one ``BEGIN IMMEDIATE`` transaction: SQLite lets one writer in
+at a time, so the sequence counter, the records and the band rows move together and every
+fingerprint's step is atomic across processes. WAL mode keeps readers off the writer's
+back. Blocking calls run in a worker thread (``asyncio.to_thread``), one at a time per
+store object. Times are integers (microseconds since the epoch).
+
+Band rows are (63-bit hash of the band key, seq), integers only: against text keys that
+halves the file and makes inserts and commits three times faster. A band row whose seq no
+longer names a record (the event id was registered again) drops out of the join.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Collection, Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self, TypeVar
+
+import xxhash
+
+from services.enrich.dedupe import (
+    Registration,
+    StoredSignature,
+    from_micros,
+    record_stands,
+    to_micros,
+)
+from services.enrich.errors import DedupeStoreError
+from services.enrich.fingerprint import Fingerprint
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS dedupe_meta (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedupe_events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dedupe_events_fetched_at ON dedupe_events (fetched_at);
+CREATE TABLE IF NOT EXISTS dedupe_bands (
+    band INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (band, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_bands_fetched_at ON dedupe_bands (fetched_at);
+INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('newest', 0);
+"""
+_CHUNK: Final = 500  # bound variables per IN (...) query
+_R = TypeVar("_R")
+
+
+class SqliteDedupeStore:
+    """Dedupe state in one SQLite file; open with ``await SqliteDedupeStore.open(path)``."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, busy_timeout: float = 30.0) -> Self:
+        """Open (creating if needed) the store at ``path``."""
+        try:
+            connection = await asyncio.to_thread(_connect, str(path), busy_timeout)
+        except sqlite3.Error as exc:
+            raise DedupeStoreError(f"cannot open the dedupe store {path}: {exc}") from exc
+        return cls(connection)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        async with self._lock:
+            await asyncio.to_thread(self._db.close)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def register(
+        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+    ) -> list[Registration]:
+        """Register the batch in one transaction (see ``services.enrich.dedupe``)."""
+        if not fingerprints:
+            return []
+        return await self._run(lambda: _register(self._db, fingerprints, window))
+
+    async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
+        """The records of those event ids still held."""
+        if not event_ids:
+            return {}
+        wanted = list(event_ids)
+        return await self._run(lambda: _signatures(self._db, wanted))
+
+    async def _run(self, call: Callable[[], _R]) -> _R:
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(call)
+            except sqlite3.Error as exc:
+                raise DedupeStoreError(f"dedupe store failed: {exc}") from exc
+
+
+def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is
+    # taken before the first read and two processes cannot interleave a batch.
+    db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode loses at most the last commits on power loss; a lost
+    # registration is only re-registered when its page is reprocessed.
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+    return db
+
+
+def _register(
+    db: sqlite3.Connection, fingerprints: Sequence[Fingerprint], window: timedelta
+) -> list[Registration]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        answers = _register_locked(db, fingerprints, window)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return answers
+
+
+def _register_locked(
+    db: sqlite3.Connection, fingerprints: Sequence[Fingerprint], window: timedelta
+) -> list[Registration]:
+    window_us = window // timedelta(microseconds=1)
+    meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
+    seq: int = meta["seq"]
+    newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
+    horizon = newest - window_us
+    db.execute("DELETE FROM dedupe_bands WHERE fetched_at < ?", (horizon,))
+    db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
+    answers = []
+    for fingerprint in fingerprints:
+        row = db.execute(
+            "SELECT owner, seq, fetched_at FROM dedupe_events WHERE event_id = ?",
+            (fingerprint.event_id,),
+        ).fetchone()
+        if row is not None:
+            owner, old_seq, at = row[0], row[1], from_micros(row[2])
+            if record_stands(owner, at, fingerprint, window):
+                same = owner == fingerprint.owner
+                earlier = _earlier(db, fingerprint, old_seq) if same else ()
+                answers.append(Registration(owner, old_seq, at, earlier))
+                continue
+        seq += 1
+        at_us = to_micros(fingerprint.fetched_at)
+        db.execute(
+            "INSERT OR REPLACE INTO dedupe_events (seq, event_id, owner, fetched_at, signature)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (seq, fingerprint.event_id, fingerprint.owner, at_us, fingerprint.signature),
+        )
+        earlier = _earlier(db, fingerprint, seq)
+        db.executemany(
+            "INSERT OR IGNORE INTO dedupe_bands (band, seq, fetched_at) VALUES (?, ?, ?)",
+            [(band, seq, at_us) for band in _band_ints(fingerprint)],
+        )
+        answers.append(Registration(fingerprint.owner, seq, fingerprint.fetched_at, earlier))
+    db.executemany(
+        "UPDATE dedupe_meta SET value = ? WHERE name = ?", [(seq, "seq"), (newest, "newest")]
+    )
+    return answers
+
+
+def _earlier(
+    db: sqlite3.Connection, fingerprint: Fingerprint, seq: int
+) -> tuple[tuple[str, int], ...]:
+    marks = ",".join("?" * len(fingerprint.bands))
+    rows = db.execute(
+        "SELECT DISTINCT e.event_id, b.seq FROM dedupe_bands AS b"
+        " JOIN dedupe_events AS e ON e.seq = b.seq"
+        f" WHERE b.band IN ({marks}) AND b.seq < ? ORDER BY b.seq",
+        (*_band_ints(fingerprint), seq),
+    ).fetchall()
+    return tuple((event_id, member_seq) for event_id, member_seq in rows)
+
+
+def _band_ints(fingerprint: Fingerprint) -> list[int]:
+    # 63 bits fit SQLite's signed integers; a collision only adds a candidate to verify.
+    return [xxhash.xxh3_64_intdigest(band.encode()) >> 1 for band in fingerprint.bands]
+
+
+def _signatures(db: sqlite3.Connection, event_ids: list[str]) -> dict[str, StoredSignature]:
+    found = {}
+    for start in range(0, len(event_ids), _CHUNK):
+        chunk = event_ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            "SELECT event_id, owner, seq, fetched_at, signature FROM dedupe_events"
+            f" WHERE event_id IN ({marks})",
+            chunk,
+        ).fetchall()
+        for event_id, owner, seq, at, signature in rows:
+            found[event_id] = StoredSignature(owner, seq, from_micros(at), signature)
+    return found

@@ -1,0 +1,165 @@
+"""Content fingerprints of articles: normalised text, event ids, content hashes, MinHash.
+
+Pure functions only. ``make_fingerprint`` turns one article into a ``Fingerprint``: the
+event id (same normalised content, same id, wherever and whenever it is seen), a 128-value
+MinHash signature of its shingles and the LSH band keys under which a dedupe store files it.
+
+Shingles are 3-token windows. Scripts written with spaces tokenise into words; scripts
+written without them (Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar) contribute one
+token per character, so their shingles are character 3-grams, and mixed text works alike.
+
+LSH uses 32 bands of 4 rows (all 128 values). A pair with Jaccard similarity s shares a band
+with probability 1 - (1 - s**4)**32: 0.05 at s = 0.2 (different articles about one event),
+0.56 at 0.4, 0.988 at 0.6 and 0.9998 at 0.7. The S-curve's midpoint (1/32)**(1/4) ≈ 0.42 sits
+below the default dedupe threshold of 0.6, so the band step almost never misses a near
+duplicate and the signature comparison, not the banding, makes the decision.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import numpy as np
+import regex  # type: ignore[import-untyped]  # no stubs ship with it; one call below
+import xxhash
+from datasketch import MinHash
+
+NUM_PERM: Final = 128
+BANDS: Final = 32
+ROWS: Final = 4
+_SCHEME: Final = "affine32"
+
+# Permutations are pure data; building them per article costs more than hashing it.
+_PERMUTATIONS: Final = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+
+# Apostrophes join the word they sit in ("don’t" and "don't" both give "dont"); every
+# other punctuation or symbol character (quotes, dashes, brackets, emoji) splits words.
+_APOSTROPHES: Final = ("'", "’", "‘", "ʼ", "`", "´", "＇")
+_PUNCTUATION: Final = regex.compile(r"[\p{P}\p{S}]+")
+
+# Scripts written without spaces between words, plus ideographic iteration marks.
+_UNSPACED: Final = (
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3005-\u3007"  # 々 〆 〇
+    "\u3040-\u30ff\u31f0-\u31ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0003134f"  # CJK extensions B to G
+)
+_HAS_UNSPACED: Final = re.compile(f"[{_UNSPACED}]")
+_TOKEN: Final = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
+_SHINGLE_SIZE: Final = 3
+_BATCH: Final = 512
+
+
+def _utf8(text: str) -> bytes:
+    # Pages may carry lone surrogates from JSON escapes; they must hash, not crash.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def normalise_for_fingerprint(title: str, body: str) -> str:
+    """The article's text as compared for duplicates: NFKC, casefolded, no punctuation,
+    curly and straight quotes and all dashes alike, single spaces."""
+    text = f"{title}\n{body}"
+    for apostrophe in _APOSTROPHES:  # before NFKC, which splits "´" into a space and an accent
+        text = text.replace(apostrophe, "")
+    text = _PUNCTUATION.sub(" ", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(text.split())
+
+
+def event_id_for(normalised: str) -> str:
+    """A UUID-formatted id from the xxh3-128 of the normalised text."""
+    return str(uuid.UUID(bytes=xxhash.xxh3_128_digest(_utf8(normalised))))
+
+
+def content_hash_for(title: str, body: str) -> str:
+    """Hex xxh3-128 of the text exactly as emitted ("title\\n\\nbody")."""
+    return xxhash.xxh3_128_hexdigest(_utf8(f"{title}\n\n{body}"))
+
+
+def _tokens(normalised: str) -> list[bytes]:
+    if _HAS_UNSPACED.search(normalised) is None:
+        return _utf8(normalised).split()
+    return [_utf8(token) for token in _TOKEN.findall(normalised)]
+
+
+def shingles(normalised: str) -> list[bytes]:
+    """3-token shingles (word 3-grams, or character 3-grams in unspaced scripts).
+
+    A text of one to three tokens is a single shingle; an empty text has none.
+    """
+    tokens = _tokens(normalised)
+    if len(tokens) <= _SHINGLE_SIZE:
+        return [b" ".join(tokens)] if tokens else []
+    return list(map(b" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False)))
+
+
+def minhash_signature(shingle_list: list[bytes]) -> bytes:
+    """128 MinHash values (uint32, little endian) of a shingle set, as 512 bytes."""
+    sketch = MinHash(
+        num_perm=NUM_PERM,
+        hashfunc=xxhash.xxh32_intdigest,
+        permutations=_PERMUTATIONS,
+        scheme=_SCHEME,
+    )
+    # update_batch builds a shingles x 128 matrix; in chunks it stays small enough for the
+    # allocator to reuse (one 1,500-word batch costs 1.3 ms, chunks of 512 cost 0.45 ms).
+    for start in range(0, len(shingle_list), _BATCH):
+        sketch.update_batch(shingle_list[start : start + _BATCH])
+    values: np.ndarray = sketch.hashvalues
+    return values.astype("<u4", copy=False).tobytes()
+
+
+def band_keys(signature: bytes) -> tuple[str, ...]:
+    """One key per LSH band: the band number and an xxh3-64 of its rows."""
+    width = ROWS * 4
+    return tuple(
+        f"{band:02d}{xxhash.xxh3_64_hexdigest(signature[band * width : (band + 1) * width])}"
+        for band in range(BANDS)
+    )
+
+
+def estimate_jaccard(signature: bytes, other: bytes) -> float:
+    """The Jaccard similarity two signatures estimate: the share of equal values."""
+    if len(signature) != len(other):
+        raise ValueError("signatures of different lengths cannot be compared")
+    mine = np.frombuffer(signature, dtype="<u4")
+    theirs = np.frombuffer(other, dtype="<u4")
+    return int(np.count_nonzero(mine == theirs)) / len(mine)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedupe needs to know about one article."""
+
+    event_id: str
+    """Id from the normalised content (see ``event_id_for``)."""
+    owner: str
+    """The slot the article came from, "page_id#position"; a reprocess has the same owner."""
+    fetched_at: datetime
+    """When its page was fetched, in UTC."""
+    signature: bytes
+    """128 MinHash values, uint32 little endian."""
+    bands: tuple[str, ...]
+    """LSH band keys, one per band."""
+
+
+def make_fingerprint(title: str, body: str, *, owner: str, fetched_at: datetime) -> Fingerprint:
+    """Fingerprint one article; ``fetched_at`` must be timezone-aware."""
+    if fetched_at.tzinfo is None:
+        raise ValueError("fetched_at must be timezone-aware")
+    normalised = normalise_for_fingerprint(title, body)
+    signature = minhash_signature(shingles(normalised))
+    return Fingerprint(
+        event_id=event_id_for(normalised),
+        owner=owner,
+        fetched_at=fetched_at.astimezone(UTC),
+        signature=signature,
+        bands=band_keys(signature),
+    )

@@ -1,0 +1,116 @@
+"""The SQLite dedupe store on a real file: the dedupe scenarios, two workers, two processes."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from services.enrich.dedupe import Deduper, Verdict
+from services.enrich.dedupe_sqlite import SqliteDedupeStore
+from services.enrich.errors import DedupeStoreError
+from services.enrich.fingerprint import Fingerprint
+from tests.unit.enrich.test_dedupe import (
+    FETCHED,
+    POWER,
+    SCENARIOS,
+    TRAM,
+    crash_then_reprocess,
+    fp,
+    in_turn,
+    two_workers,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+async def test_scenario_on_sqlite(
+    scenario: Callable[[Deduper], Awaitable[None]], tmp_path: Path
+) -> None:
+    """Each dedupe scenario holds over a SQLite file."""
+    async with await SqliteDedupeStore.open(tmp_path / "dedupe.sqlite3") as store:
+        await scenario(Deduper(store))
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_two_workers_share_one_file(seed: int, tmp_path: Path) -> None:
+    """Two workers with their own connections to one file find one original per group."""
+    path = tmp_path / "dedupe.sqlite3"
+    async with (
+        await SqliteDedupeStore.open(path) as first,
+        await SqliteDedupeStore.open(path) as second,
+    ):
+        await two_workers(in_turn(Deduper(first)), in_turn(Deduper(second)), seed)
+
+
+def _judge_in_process(path: str, batches: list[list[Fingerprint]]) -> list[Verdict]:
+    async def run() -> list[Verdict]:
+        async with await SqliteDedupeStore.open(path) as store:
+            return await in_turn(Deduper(store))(batches)
+
+    return asyncio.run(run())
+
+
+async def test_two_processes_share_one_file(tmp_path: Path) -> None:
+    """Two worker processes on one file find one original per near-duplicate group."""
+    path = str(tmp_path / "dedupe.sqlite3")
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+
+        def worker(batches: list[list[Fingerprint]]) -> asyncio.Future[list[Verdict]]:
+            return loop.run_in_executor(pool, _judge_in_process, path, batches)
+
+        await two_workers(worker, worker, seed=7)
+
+
+async def test_crash_then_reprocess_on_sqlite(tmp_path: Path) -> None:
+    """After a crash, a new connection to the file repeats the verdicts the lost run computed."""
+    path = tmp_path / "dedupe.sqlite3"
+    async with (
+        await SqliteDedupeStore.open(path) as crashed,
+        await SqliteDedupeStore.open(path) as restarted,
+    ):
+        await crash_then_reprocess(Deduper(crashed), Deduper(restarted))
+
+
+async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
+    """The file keeps only the articles within the window of the newest fetch."""
+    path = tmp_path / "dedupe.sqlite3"
+    async with await SqliteDedupeStore.open(path) as store:
+        deduper = Deduper(store, window=timedelta(days=2))
+        for day in range(10):
+            at = FETCHED + timedelta(days=day)
+            await deduper.judge(
+                [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+            )
+    with sqlite3.connect(path) as db:
+        events = db.execute("SELECT count(*) FROM dedupe_events").fetchone()[0]
+        bands = db.execute("SELECT count(DISTINCT seq) FROM dedupe_bands").fetchone()[0]
+    db.close()
+    assert events == bands == 3 * 3
+
+
+async def test_an_unusable_file_is_a_retriable_store_error(tmp_path: Path) -> None:
+    """A store that cannot be opened raises DedupeStoreError, which retry code retries."""
+    with pytest.raises(DedupeStoreError) as caught:
+        await SqliteDedupeStore.open(tmp_path / "missing" / "dedupe.sqlite3")
+    assert caught.value.retriable
+    path = tmp_path / "dedupe.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(DedupeStoreError):
+        await SqliteDedupeStore.open(path)
+
+
+async def test_a_closed_store_fails_as_a_store_error(tmp_path: Path) -> None:
+    """Using a closed store raises DedupeStoreError rather than a raw sqlite3 error."""
+    store = await SqliteDedupeStore.open(tmp_path / "dedupe.sqlite3")
+    await store.close()
+    with pytest.raises(DedupeStoreError):
+        await Deduper(store).judge([fp(TRAM, "p#0")])
