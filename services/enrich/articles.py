@@ -1,4 +1,4 @@
-"""From one raw page to its article candidates: split or extract, date, detect language, fingerprint.
+"""One raw page to its article candidates: split or extract, date, detect language, fingerprint.
 
 Pure: no I/O and no clock; the page's `fetched_at` is the only notion of now. A page that
 cannot yield articles raises `PageRejected` with a dead-letter reason.
@@ -14,7 +14,7 @@ from services.enrich.draft import ArticleDraft, ResolvedTime
 from services.enrich.errors import PageRejected
 from services.enrich.fingerprint import Fingerprint, make_fingerprint
 from services.enrich.html import extract_html
-from services.enrich.language import detect_language
+from services.enrich.language import detect_language, dominant_script
 from services.enrich.split import split_text_page
 from services.enrich.timestamps import resolve_time
 
@@ -55,6 +55,31 @@ def _published(draft: ArticleDraft, page: RawPage) -> ResolvedTime | None:
     return None
 
 
+_PAGE_SAMPLE_ARTICLES = 4
+_PAGE_SAMPLE_CHARS = 120
+
+
+def _languages(drafts: list[ArticleDraft]) -> list[str | None]:
+    """One language per draft, detecting once per page where the page allows it.
+
+    Detection costs about as much as everything else done to an article, so an aggregator
+    page is detected once, from the start of its first articles; an article written in
+    another script than that sample is detected on its own.
+    """
+    texts = [f"{d.title}\n{d.body}" for d in drafts]
+    if len(drafts) == 1:
+        return [detect_language(texts[0], drafts[0].language)]
+    sample = "\n".join(t[:_PAGE_SAMPLE_CHARS] for t in texts[:_PAGE_SAMPLE_ARTICLES])
+    page_language = detect_language(sample)
+    page_script = dominant_script(sample)
+    return [
+        page_language
+        if dominant_script(text) == page_script
+        else detect_language(text, draft.language)
+        for draft, text in zip(drafts, texts, strict=True)
+    ]
+
+
 def find_articles(page: RawPage) -> list[Candidate]:
     """The page's articles in page order, or `PageRejected` when it has none."""
     if not page.body.strip():
@@ -66,14 +91,15 @@ def find_articles(page: RawPage) -> list[Candidate]:
             f"no article found in the {page.content_type.value} body ({len(page.body)} chars)",
         )
     candidates = []
-    for position, draft in enumerate(drafts):
+    languages = _languages(drafts)
+    for position, (draft, language) in enumerate(zip(drafts, languages, strict=True)):
         candidates.append(
             Candidate(
                 page=page,
                 position=position,
                 draft=draft,
                 published=_published(draft, page),
-                language=detect_language(f"{draft.title}\n{draft.body}", draft.language),
+                language=language,
                 fingerprint=make_fingerprint(
                     draft.title,
                     draft.body,

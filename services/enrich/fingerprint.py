@@ -27,15 +27,26 @@ from typing import Final
 import numpy as np
 import regex  # type: ignore[import-untyped]  # no stubs ship with it; one call below
 import xxhash
-from datasketch import MinHash
 
 NUM_PERM: Final = 128
 BANDS: Final = 32
 ROWS: Final = 4
-_SCHEME: Final = "affine32"
+_SEED: Final = 1
+_MAX_HASH: Final = np.uint32(0xFFFFFFFF)
+_FMIX32: Final = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
 
-# Permutations are pure data; building them per article costs more than hashing it.
-_PERMUTATIONS: Final = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # The affine permutations of datasketch's "affine32" scheme, drawn the same way, so that
+    # signatures equal datasketch.MinHash(seed=1, scheme="affine32", hashfunc=xxh32)
+    # (a test checks it against datasketch itself). Pure data, built once.
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+_A, _B = _permutations(NUM_PERM, _SEED)
 
 # Apostrophes join the word they sit in ("don’t" and "don't" both give "dont"); every
 # other punctuation or symbol character (quotes, dashes, brackets, emoji) splits words.
@@ -100,29 +111,39 @@ def shingles(normalised: str) -> list[bytes]:
     return list(map(b" ".join, zip(tokens, tokens[1:], tokens[2:], strict=False)))
 
 
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    # MurmurHash3's finalizer, as datasketch pre-mixes hashes before the affine permutations.
+    s1, m1, s2, m2 = _FMIX32
+    values = values ^ (values >> s1)
+    values = values * m1
+    values = values ^ (values >> s2)
+    values = values * m2
+    return values ^ (values >> s1)
+
+
 def minhash_signature(shingle_list: list[bytes]) -> bytes:
-    """128 MinHash values (uint32, little endian) of a shingle set, as 512 bytes."""
-    sketch = MinHash(
-        num_perm=NUM_PERM,
-        hashfunc=xxhash.xxh32_intdigest,
-        permutations=_PERMUTATIONS,
-        scheme=_SCHEME,
+    """128 MinHash values (uint32, little endian) of a shingle set, as 512 bytes.
+
+    The MinHash of datasketch's affine32 scheme with xxh32 as the hash, computed here with
+    numpy directly: datasketch's per-sketch set-up cost more than the hashing of a short
+    article, and importing it pulls in scipy (about a second at every process start).
+    """
+    values = np.full(NUM_PERM, _MAX_HASH, dtype=np.uint32)
+    hashes = np.fromiter(
+        map(xxhash.xxh32_intdigest, shingle_list), dtype=np.uint32, count=len(shingle_list)
     )
-    # update_batch builds a shingles x 128 matrix; in chunks it stays small enough for the
-    # allocator to reuse (one 1,500-word batch costs 1.3 ms, chunks of 512 cost 0.45 ms).
-    for start in range(0, len(shingle_list), _BATCH):
-        sketch.update_batch(shingle_list[start : start + _BATCH])
-    values: np.ndarray = sketch.hashvalues
+    # Chunks keep the shingles x 128 matrix small enough for the allocator to reuse.
+    for start in range(0, len(hashes), _BATCH):
+        mixed = _fmix32(hashes[start : start + _BATCH]).reshape(-1, 1)
+        np.minimum(values, (mixed * _A + _B).min(axis=0), out=values)
     return values.astype("<u4", copy=False).tobytes()
 
 
 def band_keys(signature: bytes) -> tuple[str, ...]:
-    """One key per LSH band: the band number and an xxh3-64 of its rows."""
-    width = ROWS * 4
-    return tuple(
-        f"{band:02d}{xxhash.xxh3_64_hexdigest(signature[band * width : (band + 1) * width])}"
-        for band in range(BANDS)
-    )
+    """One key per LSH band: the band number and the hex of its rows' 16 bytes."""
+    width = ROWS * 8  # hex digits per band
+    hexed = signature.hex()
+    return tuple(f"{band:02d}{hexed[band * width : (band + 1) * width]}" for band in range(BANDS))
 
 
 def estimate_jaccard(signature: bytes, other: bytes) -> float:

@@ -11,11 +11,16 @@ import re
 from functools import cache
 from typing import Final
 
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-# Enough text to tell any language apart; py3langid's cost grows with the length it reads
-# (about 1.3 ms per 1,000 characters).
-_SAMPLE_CHARS: Final = 1200
+# Enough text to tell languages apart (py3langid is above 0.99 sure of the language of a news
+# paragraph from 400 characters); its cost grows with the length it reads: about 0.2 ms for
+# 400 characters against 0.6 ms for 1,200, measured here, and it runs once per article.
+_SAMPLE_CHARS: Final = 400
+# Only the best few labels are folded into their ISO 639-1 code: the rest cannot change the
+# winner, and folding all ~100 labels cost more than the detection itself.
+_TOP_LABELS: Final = 6
 # Fewer letters than this (a headline, a name, a number) is too little to judge.
 _MIN_LETTERS: Final = 20
 # A detection this sure overrides a declaration that disagrees (CMS templates often keep
@@ -113,8 +118,12 @@ def _identifier() -> LanguageIdentifier:
 
 def _ranked(sample: str) -> list[tuple[str, float]]:
     """Probabilities per ISO 639-1 code, dialect scores folded into their language, best first."""
+    identifier = _identifier()
+    scores = identifier._decide(sample)
+    top = np.argpartition(scores, -_TOP_LABELS)[-_TOP_LABELS:]
     folded: dict[str, float] = {}
-    for label, score in _identifier().rank(sample):
+    for index in top.tolist():
+        label, score = identifier.nb_classes[index], scores[index]
         code = to_iso639_1(str(label))
         if code is not None:
             folded[code] = folded.get(code, 0.0) + float(score)
@@ -134,7 +143,7 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     """
     declared_code = to_iso639_1(declared)
     sample = text[:_SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+    if sum(map(str.isalpha, sample)) < _MIN_LETTERS:
         return declared_code
     ranked = _ranked(sample)
     if not ranked:
@@ -145,3 +154,34 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     if detected == declared_code or _close(detected, declared_code):
         return declared_code
     return detected if probability >= _CONFIDENT else declared_code
+
+
+# Letters of the main scripts, to see cheaply that an article is not in the script of the page
+# it sits on, without running the detector on every article.
+_SCRIPTS: Final = {
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+    "greek": re.compile(r"[\u0370-\u03ff]"),
+    "cyrillic": re.compile(r"[\u0400-\u052f]"),
+    "hebrew": re.compile(r"[\u0590-\u05ff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f]"),
+    "indic": re.compile(r"[\u0900-\u0dff]"),
+    "thai": re.compile(r"[\u0e00-\u0eff]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+    "han": re.compile(r"[\u3400-\u9fff]"),
+    "hangul": re.compile(r"[\uac00-\ud7af]"),
+}
+_SCRIPT_SAMPLE: Final = 200
+
+
+_NON_LATIN_LETTER: Final = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most letters of the start of `text` are written in (a coarse label)."""
+    sample = text[:_SCRIPT_SAMPLE]
+    if _NON_LATIN_LETTER.search(sample) is None:  # the common case, in one scan
+        return "latin" if _LETTER.search(sample) else None
+    counts = {name: len(pattern.findall(sample)) for name, pattern in _SCRIPTS.items()}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else None

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import xxhash
-from hypothesis import given
+from datasketch import MinHash
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.enrich.fingerprint import (
@@ -17,6 +18,7 @@ from services.enrich.fingerprint import (
     estimate_jaccard,
     event_id_for,
     make_fingerprint,
+    minhash_signature,
     normalise_for_fingerprint,
     shingles,
 )
@@ -133,3 +135,12 @@ def test_signature_lengths_must_match() -> None:
     """Signatures of different lengths cannot be compared."""
     with pytest.raises(ValueError, match="different lengths"):
         estimate_jaccard(b"\x00" * 8, b"\x00" * 4)
+
+
+@given(st.lists(st.binary(min_size=1, max_size=40), max_size=1200))
+@settings(max_examples=60, deadline=None)
+def test_signature_equals_datasketch_minhash(shingle_list: list[bytes]) -> None:
+    """The numpy MinHash gives exactly datasketch's affine32 MinHash with xxh32 as the hash."""
+    reference = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=xxhash.xxh32_intdigest)
+    reference.update_batch(shingle_list)
+    assert minhash_signature(shingle_list) == reference.hashvalues.astype("<u4").tobytes()
