@@ -56,7 +56,10 @@ async def enrich_lines(
             parsed = parse_page(line)
             if isinstance(parsed, Rejection):
                 letter = dead_letter(
-                    parsed, raw=line.rstrip("\n"), page_id=None, failed_at=clock(),
+                    parsed,
+                    raw=line.rstrip("\n"),
+                    page_id=None,
+                    failed_at=clock(),
                     origin=f"{origin}:{number}",
                 )
                 err.write(letter.model_dump_json() + "\n")
@@ -69,8 +72,11 @@ async def enrich_lines(
             if outcome.rejection is not None:
                 number, line = raws[outcome.page.page_id]
                 letter = dead_letter(
-                    outcome.rejection, raw=line.rstrip("\n"), page_id=outcome.page.page_id,
-                    failed_at=clock(), origin=f"{origin}:{number}",
+                    outcome.rejection,
+                    raw=line.rstrip("\n"),
+                    page_id=outcome.page.page_id,
+                    failed_at=clock(),
+                    origin=f"{origin}:{number}",
                 )
                 err.write(letter.model_dump_json() + "\n")
                 summary.dead_letters += 1

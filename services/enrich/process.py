@@ -92,7 +92,7 @@ def _find(page: RawPage) -> list[Candidate] | Rejection:
         return find_articles(page)
     except PageRejected as rejected:
         return Rejection(rejected.reason, rejected.message)
-    except Exception as error:  # noqa: BLE001 - see the policy above
+    except Exception as error:
         return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
 
 

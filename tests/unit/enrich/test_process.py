@@ -36,9 +36,7 @@ async def test_sample_page_gives_exactly_its_four_articles() -> None:
         assert event.body == want["body"]
         assert event.source == want["source"]
         want_at = want["published_at"]
-        assert event.published_at == (
-            None if want_at is None else datetime.fromisoformat(want_at)
-        )
+        assert event.published_at == (None if want_at is None else datetime.fromisoformat(want_at))
         assert event.language == "en"
         assert event.duplicate_of is None
         assert event.page_id == "seed-0001"
@@ -65,7 +63,9 @@ async def test_the_same_article_on_another_page_is_an_exact_duplicate() -> None:
     page, _ = _sample()
     noisy = page.body.replace("'", "’").replace(". ", ".  ")
     other = RawPage(
-        page_id="seed-0002", source="Other", fetched_at=page.fetched_at + timedelta(hours=1),
+        page_id="seed-0002",
+        source="Other",
+        fetched_at=page.fetched_at + timedelta(hours=1),
         body=noisy,
     )
     processor = _processor()
@@ -84,7 +84,10 @@ async def test_pages_without_articles_are_rejected_with_a_reason() -> None:
         page_id="w", source="s", fetched_at=fetched, body="Comments\nNo comments yet...\nHashtags"
     )
     bad_html = RawPage(
-        page_id="h", source="s", fetched_at=fetched, body="<html><body></body></html>",
+        page_id="h",
+        source="s",
+        fetched_at=fetched,
+        body="<html><body></body></html>",
         content_type="text/html",
     )
     outcomes = await _processor().process([empty, widgets, bad_html])
@@ -92,6 +95,8 @@ async def test_pages_without_articles_are_rejected_with_a_reason() -> None:
     assert reasons[0] is DeadLetterReason.EMPTY_PAGE
     assert reasons[1] is DeadLetterReason.NO_ARTICLES
     assert reasons[2] in {
-        DeadLetterReason.EMPTY_PAGE, DeadLetterReason.NO_ARTICLES, DeadLetterReason.UNDECODABLE
+        DeadLetterReason.EMPTY_PAGE,
+        DeadLetterReason.NO_ARTICLES,
+        DeadLetterReason.UNDECODABLE,
     }
     assert all(not o.events for o in outcomes)
