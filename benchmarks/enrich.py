@@ -11,9 +11,9 @@ show it is bounded by the dedupe window rather than by the input.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
-import os
 import shutil
 import subprocess
 import sys
@@ -93,7 +93,9 @@ def main() -> None:
     parser.add_argument("--text-pages", type=int, default=1000)
     parser.add_argument("--html-pages", type=int, default=200)
     parser.add_argument(
-        "--memory-factor", type=int, default=10,
+        "--memory-factor",
+        type=int,
+        default=10,
         help="also run text-pages x this, to compare peak memory with the input size",
     )
     args = parser.parse_args()

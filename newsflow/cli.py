@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     enrich = commands.add_parser("enrich", help="split, date and dedupe pages into article events")
     enrich.add_argument(
-        "--pages", type=Path, help="JSONL file of RawPages (- for stdin): process offline, no broker"
+        "--pages", type=Path, help="JSONL file of RawPages (- for stdin): offline, no broker"
     )
     enrich.add_argument(
         "--include-duplicates",

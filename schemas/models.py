@@ -102,7 +102,7 @@ class RawPage(BaseModel):
     fetched_at: AwareDatetime
     """When the page was fetched (timezone-aware); relative ages on the page resolve against it."""
     content_type: ContentType = ContentType.TEXT
-    """`text/plain` for extracted text, `text/html` for markup. Parameters such as charset are dropped."""
+    """`text/plain` for extracted text, `text/html` for markup; parameters are dropped."""
     body: str
     """The page itself, as text (HTML markup or extracted text)."""
     page_id: str = Field(
@@ -128,7 +128,8 @@ class ArticleEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     event_id: str
-    """Deterministic id from the normalised content: the same article gets the same id wherever and whenever it is seen."""
+    """Deterministic id from the normalised content: the same article gets the same id
+    wherever and whenever it is seen."""
     page_id: str
     """The page the article was found in."""
     position: int = Field(ge=0)
@@ -144,7 +145,8 @@ class ArticleEvent(BaseModel):
     page_source: str
     """The site or scraper the page came from (RawPage.source)."""
     published_at: datetime | None
-    """Publication time in UTC (RFC 3339); null when the page states no time for this article. Never after fetched_at."""
+    """Publication time in UTC (RFC 3339); null when the page states no time for this
+    article. Never after fetched_at."""
     published_at_source: PublishedAtSource | None
     """How published_at was derived; null when published_at is null."""
     published_at_text: str | None
@@ -154,9 +156,9 @@ class ArticleEvent(BaseModel):
     language: str | None = Field(pattern=r"^[a-z]{2}$")
     """ISO 639-1 code of the article text; null when it cannot be told."""
     content_hash: str
-    """xxh3-128 of the title and body as emitted here (hex); changes when the text changes at all."""
+    """xxh3-128 of the title and body as emitted here (hex); changes when the text changes."""
     duplicate_of: str | None
-    """null for a first sighting; else the event_id of the earlier article this one duplicates."""
+    """null for a first sighting; else the event_id of the earlier article it duplicates."""
     duplicate_kind: DuplicateKind | None
     """`exact` or `near` when duplicate_of is set; null otherwise."""
     schema_version: int = SCHEMA_VERSION

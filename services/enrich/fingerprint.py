@@ -118,7 +118,8 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     values = values * m1
     values = values ^ (values >> s2)
     values = values * m2
-    return values ^ (values >> s1)
+    mixed: np.ndarray = values ^ (values >> s1)
+    return mixed
 
 
 def minhash_signature(shingle_list: list[bytes]) -> bytes:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from schemas import DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
+from schemas import ContentType, DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 
 
-def _sample() -> tuple[RawPage, dict[str, object]]:
+def _sample() -> tuple[RawPage, dict[str, Any]]:
     line = (SAMPLES / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
     expected = json.loads((SAMPLES / "aggregator-seed.expected.json").read_text(encoding="utf-8"))
     return RawPage.model_validate_json(line), expected
@@ -28,7 +29,7 @@ async def test_sample_page_gives_exactly_its_four_articles() -> None:
     page, expected = _sample()
     [outcome] = await _processor().process([page])
     assert outcome.rejection is None
-    articles = sorted(expected["articles"], key=lambda a: a["position"])  # type: ignore[arg-type,index]
+    articles = sorted(expected["articles"], key=lambda a: a["position"])
     assert len(outcome.events) == len(articles)
     for event, want in zip(outcome.events, articles, strict=True):
         assert event.position == want["position"]
@@ -42,7 +43,7 @@ async def test_sample_page_gives_exactly_its_four_articles() -> None:
         assert event.page_id == "seed-0001"
     assert outcome.events[1].published_at_source is PublishedAtSource.RELATIVE_AGE
     assert outcome.events[1].published_at_text == "17 minutes ago"
-    for line in expected["not_article_text"]:  # type: ignore[attr-defined]
+    for line in expected["not_article_text"]:
         for event in outcome.events:
             assert line not in event.body.split("\n")
             assert line != event.title
@@ -88,7 +89,7 @@ async def test_pages_without_articles_are_rejected_with_a_reason() -> None:
         source="s",
         fetched_at=fetched,
         body="<html><body></body></html>",
-        content_type="text/html",
+        content_type=ContentType.HTML,
     )
     outcomes = await _processor().process([empty, widgets, bad_html])
     reasons = [o.rejection.reason if o.rejection else None for o in outcomes]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from schemas import ArticleEvent, ContentType, RawPage
+from schemas import ArticleEvent, ContentType, PublishedAtSource, RawPage
 from schemas.export import SCHEMA_DIR, schema_files
 
 SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
@@ -54,23 +54,46 @@ def test_naive_fetched_at_is_rejected() -> None:
 
 def test_content_type_parameters_are_dropped_and_unknown_types_refused() -> None:
     """`text/html; charset=utf-8` is text/html; `application/pdf` is not a page type."""
-    page = RawPage(
-        source="s", fetched_at=datetime.now(UTC), body="x", content_type="text/html; charset=utf-8"
+    page = RawPage.model_validate(
+        {
+            "source": "s",
+            "fetched_at": datetime.now(UTC),
+            "body": "x",
+            "content_type": "text/html; charset=utf-8",
+        }
     )
     assert page.content_type is ContentType.HTML
     with pytest.raises(ValidationError):
-        RawPage(source="s", fetched_at=datetime.now(UTC), body="x", content_type="application/pdf")
+        RawPage.model_validate(
+            {
+                "source": "s",
+                "fetched_at": datetime.now(UTC),
+                "body": "x",
+                "content_type": "application/pdf",
+            }
+        )
 
 
 def test_event_times_serialise_as_rfc3339_utc() -> None:
     """Event times are converted to UTC and written with a Z suffix."""
     paris = timezone(timedelta(hours=2))
     event = ArticleEvent(
-        event_id="e", page_id="p", position=0, title="t", body="b", source=None, url=None,
-        page_source="s", published_at=datetime(2025, 6, 21, 19, 43, tzinfo=paris),
-        published_at_source="relative_age", published_at_text="17 minutes ago",
-        fetched_at=datetime(2025, 6, 21, 20, tzinfo=paris), language="en", content_hash="h",
-        duplicate_of=None, duplicate_kind=None,
+        event_id="e",
+        page_id="p",
+        position=0,
+        title="t",
+        body="b",
+        source=None,
+        url=None,
+        page_source="s",
+        published_at=datetime(2025, 6, 21, 19, 43, tzinfo=paris),
+        published_at_source=PublishedAtSource.RELATIVE_AGE,
+        published_at_text="17 minutes ago",
+        fetched_at=datetime(2025, 6, 21, 20, tzinfo=paris),
+        language="en",
+        content_hash="h",
+        duplicate_of=None,
+        duplicate_kind=None,
     )
     data = json.loads(event.model_dump_json())
     assert data["published_at"] == "2025-06-21T17:43:00Z"
