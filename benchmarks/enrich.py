@@ -31,6 +31,11 @@ HTML_FIXTURES = ROOT / "tests" / "fixtures" / "html"
 NEWSFLOW = Path(sys.executable).with_name("newsflow")
 
 
+_FILLER = (
+    "council budget harbour ministers storm rail vote talks court energy prices river "
+    "election strike hospital bridge police farmers market weather report"
+).split()
+
 FETCH_STEP = timedelta(minutes=10)
 """Pages are spread in fetch time like a steady crawl: 1,000 pages span about a week, the
 default dedupe window, so a larger file shows whether memory follows the window or the input."""
@@ -56,8 +61,12 @@ def write_html_pages(path: Path, count: int, seed: int = 7) -> None:
     with path.open("wb") as out:
         for index in range(count):
             html = sources[index % len(sources)]
-            # Vary the text so that dedupe sees distinct articles, as in real traffic.
-            html = re.sub(r"<p>", lambda _: f"<p>{rng.randrange(10**9)} ", html)
+            # Vary every paragraph so that dedupe sees distinct articles, as in real traffic.
+            html = re.sub(
+                r"<p>",
+                lambda _: "<p>" + " ".join(rng.choices(_FILLER, k=12)) + ". ",
+                html,
+            )
             page = {
                 "page_id": f"bench-html-{index}",
                 "url": f"https://news.example/{index}",
