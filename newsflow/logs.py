@@ -1,16 +1,46 @@
 """Logging setup: structlog, JSON lines off a TTY, a readable console on one.
 
 Message handling binds service, topic, partition, offset, page_id and event_id through
-`structlog.contextvars`, so every line of that work carries them. Page bodies are never logged.
+`structlog.contextvars` (`bound_to_record`), so every line of that work carries them. Lines
+from libraries that log through the standard library (aiokafka, uvicorn) go through the same
+renderer, so a JSON log stays one JSON object per line. Page bodies are never logged.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, TextIO
 
 import structlog
+
+
+class Located(Protocol):
+    """A consumed record's position, as `newsflow.kafka.Message` has it."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+
+@contextmanager
+def bound_to_record(
+    record: Located, *, page_id: str | None = None, event_id: str | None = None
+) -> Iterator[None]:
+    """Bind the record's topic, partition and offset (and the ids known) to lines logged inside."""
+    ids = {"page_id": page_id, "event_id": event_id}
+    with structlog.contextvars.bound_contextvars(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        **{key: value for key, value in ids.items() if value is not None},
+    ):
+        yield
 
 
 def configure_logging(
@@ -25,11 +55,14 @@ def configure_logging(
         if as_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             renderer,
@@ -38,6 +71,18 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=out, force=True)
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    # Libraries are chatty at INFO (aiokafka logs every rebalance step): warnings and up only.
+    logging.basicConfig(level=max(numeric, logging.WARNING), handlers=[handler], force=True)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)

@@ -6,6 +6,11 @@ ingest, N enrich workers and the sink as child processes (so enrich uses more th
 restarting any that dies. Ctrl-C (or SIGTERM) drains: ingest stops taking pages, enrich and
 sink finish what was accepted (their consumer groups reach zero lag), then everything stops;
 a second Ctrl-C kills at once.
+
+Every service serves Prometheus metrics: ingest at its HTTP port, enrich-0 at
+`RunOptions.metrics_port` (9101), the sink at the next port, enrich-1, enrich-2... at the
+ports after it; with 0 each picks a free port. Each worker writes its URL to a file in a
+private directory once it serves, which is how `Pipeline.metrics_urls()` knows them all.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import structlog
@@ -146,6 +154,20 @@ class RunOptions:
     sink_group: str = "newsflow-sink"
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment for the services (settings such as NEWSFLOW_SINK)."""
+    metrics_port: int = 9101
+    """Metrics port of enrich-0; the sink takes the next one, enrich-1, -2... the ones after
+    it; 0 lets every worker pick a free port."""
+    metrics_timeout: float = 60.0
+    """Seconds to wait at start for every worker to serve its metrics."""
+
+    def metrics_port_of(self, service: str) -> int:
+        """The NEWSFLOW_METRICS_PORT given to `service` (sink, enrich-0, enrich-1...)."""
+        if self.metrics_port == 0:
+            return 0
+        if service == "sink":
+            return self.metrics_port + 1
+        index = int(service.removeprefix("enrich-"))
+        return self.metrics_port if index == 0 else self.metrics_port + 1 + index
 
 
 class Pipeline:
@@ -157,6 +179,7 @@ class Pipeline:
         self.kafka = kafka
         self.broker: EmbeddedBroker | None = None
         self.supervisor = Supervisor()
+        self._url_dir: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -180,12 +203,43 @@ class Pipeline:
             "NEWSFLOW_HTTP_HOST": self.options.http_host,
             "NEWSFLOW_HTTP_PORT": str(self.options.http_port),
         }
-        await self.supervisor.start("sink", _service_argv("sink"), env)
-        for index in range(self.options.enrich_workers):
-            await self.supervisor.start(f"enrich-{index}", _service_argv("enrich"), env)
+        self._url_dir = Path(tempfile.mkdtemp(prefix="newsflow-run-"))
+        workers = ["sink", *(f"enrich-{i}" for i in range(self.options.enrich_workers))]
+        for name in workers:
+            worker_env = {
+                **env,
+                "NEWSFLOW_METRICS_PORT": str(self.options.metrics_port_of(name)),
+                "NEWSFLOW_METRICS_URL_FILE": str(self._url_dir / f"{name}.url"),
+            }
+            await self.supervisor.start(name, _service_argv(name.split("-")[0]), worker_env)
         await self.supervisor.start("ingest", _service_argv("ingest"), env)
         if not await wait_until_ready(f"{self.base_url}/readyz", timeout=60.0):
             raise RuntimeError(f"ingest did not become ready at {self.base_url}/readyz")
+        await self._wait_for_metrics(workers)
+
+    async def _wait_for_metrics(self, workers: Sequence[str]) -> None:
+        missing = list(workers)
+        try:
+            async with asyncio.timeout(self.options.metrics_timeout):
+                # Polls files the children write: no event to wait on across processes.
+                while missing := [name for name in workers if name not in self.metrics_urls()]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            ports = {name: self.options.metrics_port_of(name) for name in missing}
+            raise RuntimeError(
+                f"no metrics served by {', '.join(missing)} (ports {ports}, 0 = any): "
+                "is a port taken? choose another metrics_port, or 0"
+            ) from None
+
+    def metrics_urls(self) -> dict[str, str]:
+        """The /metrics URL of every service serving one now, by service name."""
+        urls = {"ingest": f"{self.base_url}/metrics"}
+        if self._url_dir is not None:
+            for name in self.supervisor.children:
+                path = self._url_dir / f"{name}.url"
+                if path.exists():
+                    urls[name] = path.read_text(encoding="utf-8").strip()
+        return urls
 
     async def wait_until_drained(self, timeout: float | None = None) -> bool:
         """True once every accepted page has gone through enrich and the sink."""
@@ -204,12 +258,19 @@ class Pipeline:
             log.warning("drain timed out; stopping with records left", timeout=self.options.drain_timeout)
         enrich = [n for n in self.supervisor.children if n.startswith("enrich")]
         await self.supervisor.stop([*enrich, "sink"])
+        self._forget_metrics()
         await self._stop_broker()
         return drained
 
     async def kill(self) -> None:
         await self.supervisor.stop(list(self.supervisor.children), kill=True, timeout=5.0)
+        self._forget_metrics()
         await self._stop_broker()
+
+    def _forget_metrics(self) -> None:
+        if self._url_dir is not None:
+            shutil.rmtree(self._url_dir, ignore_errors=True)
+            self._url_dir = None
 
     async def _stop_broker(self) -> None:
         if self.broker is not None:
@@ -276,6 +337,8 @@ async def run_command(
         await pipeline.start()
         print(f"newsflow: ingest on {pipeline.base_url} (POST /v1/pages, /docs)", file=sys.stderr)
         print(f"newsflow: kafka at {pipeline.kafka.bootstrap_servers}", file=sys.stderr)
+        for name, url in pipeline.metrics_urls().items():
+            print(f"newsflow: metrics of {name} at {url}", file=sys.stderr)
         code = 0
         if feed:
             summary = await push_paths(

@@ -1,4 +1,4 @@
-"""Running the enrich service: dedupe store, producer, consumer group, signals."""
+"""Running the enrich service: dedupe store, producer, consumer group, /metrics, signals."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from newsflow.kafka import BatchConsumer, KafkaPublisher
+from newsflow.metrics import exported, watching_lag
 from newsflow.settings import KafkaSettings
-from services.enrich.dedupe import DedupeStore, Deduper, InMemoryDedupeStore
+from services.enrich.dedupe import Deduper, DedupeStore, InMemoryDedupeStore
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
+from services.enrich.metrics import EnrichMetrics, TimedDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
 from services.enrich.worker import EnrichHandler, EnrichTopics
@@ -37,10 +40,29 @@ async def open_dedupe_store(settings: EnrichSettings) -> AsyncIterator[DedupeSto
             await client.aclose()
 
 
-async def serve(settings: EnrichSettings, kafka: KafkaSettings) -> None:
-    """Consume `pages.raw` until SIGTERM/SIGINT, then finish the batch, commit and leave."""
-    async with open_dedupe_store(settings) as store:
-        deduper = Deduper(store, window=settings.dedupe_window, threshold=settings.dedupe_threshold)
+async def serve(
+    settings: EnrichSettings, kafka: KafkaSettings, registry: CollectorRegistry | None = None
+) -> None:
+    """Consume `pages.raw` until SIGTERM/SIGINT, then finish the batch, commit and leave.
+
+    Metrics go on `registry` (a new one by default), served at the settings' metrics port.
+    """
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = EnrichMetrics(registry)
+    async with (
+        exported(
+            registry,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            url_file=settings.metrics_url_file,
+        ),
+        open_dedupe_store(settings) as store,
+    ):
+        deduper = Deduper(
+            TimedDedupeStore(store, metrics),
+            window=settings.dedupe_window,
+            threshold=settings.dedupe_threshold,
+        )
         publisher = KafkaPublisher(kafka, client_id="newsflow-enrich")
         await publisher.start()
         try:
@@ -49,13 +71,19 @@ async def serve(settings: EnrichSettings, kafka: KafkaSettings) -> None:
                 publisher,
                 EnrichTopics(events=kafka.topic_events, dead_letters=kafka.topic_dead_letters),
                 emit_duplicates=settings.emit_duplicates,
+                metrics=metrics,
             )
             consumer = BatchConsumer(
-                kafka, [kafka.topic_pages], settings.consumer_group, handler, client_id="newsflow-enrich"
+                kafka,
+                [kafka.topic_pages],
+                settings.consumer_group,
+                handler,
+                client_id="newsflow-enrich",
             )
             consumer.install_signal_handlers()
             log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
-            await consumer.run()
+            async with watching_lag(consumer.lag, metrics.consumer_lag):
+                await consumer.run()
         finally:
             await publisher.stop()
             log.info("enrich stopped")

@@ -18,7 +18,8 @@ class EnrichSettings(BaseSettings):
     )
 
     dedupe_store: Literal["memory", "sqlite", "redis"] = "sqlite"
-    """Where dedupe state lives: `sqlite` (one machine), `redis` (shared by all workers), `memory`."""
+    """Where dedupe state lives: `sqlite` (one machine), `redis` (shared by all workers) or
+    `memory`."""
     dedupe_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
     """How far apart (by fetched_at) two articles can be and still count as duplicates."""
     dedupe_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
@@ -35,6 +36,14 @@ class EnrichSettings(BaseSettings):
     """Kafka consumer group of the enrich workers (NEWSFLOW_CONSUMER_GROUP)."""
     log_level: str = "INFO"
     """Log level (NEWSFLOW_LOG_LEVEL)."""
+    metrics_host: str = "127.0.0.1"
+    """Address the /metrics server binds (NEWSFLOW_METRICS_HOST); 0.0.0.0 to be scraped remotely."""
+    metrics_port: int = Field(default=9101, ge=0, le=65535)
+    """Port of the /metrics server (NEWSFLOW_METRICS_PORT); each enrich process on a machine
+    needs its own; 0 picks a free one and logs it."""
+    metrics_url_file: Path | None = None
+    """Where to write the metrics URL once serving (NEWSFLOW_METRICS_URL_FILE); `newsflow run`
+    reads it to print every URL."""
 
     @property
     def sqlite_path(self) -> Path:

@@ -1,6 +1,7 @@
 """Prometheus metrics of the ingest service, on an injected `CollectorRegistry`.
 
 Label values come from small fixed sets (routes, status codes, reject reasons), never ids.
+Build info and the process and platform collectors come from `newsflow.metrics`.
 `RequestMetrics` is a plain ASGI middleware, so it sees every answer, 404s included.
 """
 
@@ -12,6 +13,7 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsflow.metrics import register_base_metrics
 from services.ingest.limits import InFlight
 
 ROUTES: Final = frozenset({"/v1/pages", "/v1/pages/batch", "/healthz", "/readyz", "/metrics"})
@@ -22,9 +24,10 @@ _SECOND_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 
 class IngestMetrics:
-    """The ingest service's metrics, registered on `registry`."""
+    """The ingest service's metrics, registered on `registry` (with build and process info)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        register_base_metrics(registry, "ingest")
         self.requests = Counter(
             "newsflow_ingest_requests_total",
             "HTTP requests answered, by route and status code.",

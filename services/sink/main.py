@@ -1,35 +1,56 @@
-"""Running the sink service: writer, dead-letter producer, consumer group, signals."""
+"""Running the sink service: writer, dead-letter producer, consumer group, /metrics, signals."""
 
 from __future__ import annotations
 
 import structlog
+from prometheus_client import CollectorRegistry
 
 from newsflow.kafka import BatchConsumer, KafkaPublisher
+from newsflow.metrics import exported, watching_lag
 from newsflow.settings import KafkaSettings
 from services.sink import make_writer
+from services.sink.metrics import SinkMetrics, writer_label
 from services.sink.settings import SinkSettings
 from services.sink.worker import SinkHandler
 
 log = structlog.get_logger("newsflow.sink")
 
 
-async def serve(settings: SinkSettings, kafka: KafkaSettings) -> None:
-    """Consume `articles.events` until SIGTERM/SIGINT; every batch is durable before its commit."""
+async def serve(
+    settings: SinkSettings, kafka: KafkaSettings, registry: CollectorRegistry | None = None
+) -> None:
+    """Consume `articles.events` until SIGTERM/SIGINT; every batch is durable before its commit.
+
+    Metrics go on `registry` (a new one by default), served at the settings' metrics port.
+    """
+    registry = registry if registry is not None else CollectorRegistry()
     writer = make_writer(settings)
-    publisher = KafkaPublisher(kafka, client_id="newsflow-sink")
-    await writer.start()
-    try:
-        await publisher.start()
+    metrics = SinkMetrics(registry, writer=writer_label(writer))
+    async with exported(
+        registry,
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        url_file=settings.metrics_url_file,
+    ):
+        publisher = KafkaPublisher(kafka, client_id="newsflow-sink")
+        await writer.start()
         try:
-            handler = SinkHandler(writer, publisher, kafka.topic_dead_letters)
-            consumer = BatchConsumer(
-                kafka, [kafka.topic_events], settings.consumer_group, handler, client_id="newsflow-sink"
-            )
-            consumer.install_signal_handlers()
-            log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
-            await consumer.run()
+            await publisher.start()
+            try:
+                handler = SinkHandler(writer, publisher, kafka.topic_dead_letters, metrics=metrics)
+                consumer = BatchConsumer(
+                    kafka,
+                    [kafka.topic_events],
+                    settings.consumer_group,
+                    handler,
+                    client_id="newsflow-sink",
+                )
+                consumer.install_signal_handlers()
+                log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
+                async with watching_lag(consumer.lag, metrics.consumer_lag):
+                    await consumer.run()
+            finally:
+                await publisher.stop()
         finally:
-            await publisher.stop()
-    finally:
-        await writer.close()
-        log.info("sink stopped")
+            await writer.close()
+            log.info("sink stopped")

@@ -40,6 +40,13 @@ class SinkSettings(BaseSettings):
     (NEWSFLOW_CONSUMER_GROUP)."""
     log_level: str = "INFO"
     """Log level (NEWSFLOW_LOG_LEVEL)."""
+    metrics_host: str = "127.0.0.1"
+    """Address the /metrics server binds (NEWSFLOW_METRICS_HOST); 0.0.0.0 to be scraped remotely."""
+    metrics_port: int = Field(default=9102, ge=0, le=65535)
+    """Port of the /metrics server (NEWSFLOW_METRICS_PORT); 0 picks a free one and logs it."""
+    metrics_url_file: Path | None = None
+    """Where to write the metrics URL once serving (NEWSFLOW_METRICS_URL_FILE); `newsflow run`
+    reads it to print every URL."""
 
     @model_validator(mode="after")
     def _dsn_for_postgres(self) -> SinkSettings:

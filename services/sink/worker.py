@@ -5,26 +5,35 @@ are durable, and the `BatchConsumer` commits the offsets after that. A record th
 an ArticleEvent, or an event the destination refuses (`BadEvent`), becomes a dead letter on
 `pages.dlq` (stage `sink`) so one bad record never blocks the partition. A destination that is
 down (`SinkUnavailable`, retriable) fails the batch, which the consumer handles again.
+Counts move only once the batch is done, so a retried batch counts once (latencies are
+observed on every attempt).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import structlog
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from newsflow.clock import Clock, utc_now
 from newsflow.kafka import Message, Publisher, Record
+from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, Stage
 from services.sink.errors import BadEvent
+from services.sink.metrics import SinkMetrics, writer_label
 from services.sink.writer import BatchingWriter
 
 log = structlog.get_logger("newsflow.sink")
 
 
 class SinkHandler:
-    """Handles one consumed batch of article events (a `newsflow.kafka.Handler`)."""
+    """Handles one consumed batch of article events (a `newsflow.kafka.Handler`).
+
+    `metrics` defaults to metrics on a registry of their own, which nothing exports.
+    """
 
     def __init__(
         self,
@@ -33,46 +42,93 @@ class SinkHandler:
         dead_letter_topic: str,
         *,
         clock: Clock = utc_now,
+        metrics: SinkMetrics | None = None,
     ) -> None:
         self._writer = writer
         self._publisher = publisher
         self._topic = dead_letter_topic
         self._clock = clock
+        self._metrics = (
+            metrics
+            if metrics is not None
+            else SinkMetrics(CollectorRegistry(), writer=writer_label(writer))
+        )
 
     async def __call__(self, messages: Sequence[Message]) -> None:
+        try:
+            await self._handle(messages)
+        except Exception:
+            self._metrics.batch_failures.inc()
+            raise
+
+    async def _handle(self, messages: Sequence[Message]) -> None:
+        m = self._metrics
         events: list[ArticleEvent] = []
         letters: list[Record] = []
+        reasons: list[DeadLetterReason] = []
         raw_by_id: dict[str, Message] = {}
         for message in messages:
             try:
                 event = ArticleEvent.model_validate_json(message.value)
             except ValidationError as error:
-                letters.append(
-                    self._letter(message, None, DeadLetterReason.INVALID_PAGE, str(error))
-                )
+                with bound_to_record(message):
+                    reason = DeadLetterReason.INVALID_PAGE
+                    letters.append(self._letter(message, None, reason, str(error)))
+                    reasons.append(reason)
+                    log.warning("record is not an article event", reason=reason.value)
                 continue
             events.append(event)
             raw_by_id[event.event_id] = message
+        started = time.perf_counter()
+        try:
+            written = await self._write(events, raw_by_id, letters, reasons)
+        finally:
+            m.write_seconds.observe(time.perf_counter() - started)
+        if letters:
+            await self._publisher.publish(letters)
+        m.batch_records.observe(len(messages))
+        m.events_consumed.inc(len(messages))
+        m.events_written.inc(written)
+        for reason in reasons:
+            m.dead_letters.labels(reason.value).inc()
+        log.debug("batch written", events=written, dead_letters=len(letters))
+
+    async def _write(
+        self,
+        events: list[ArticleEvent],
+        raw_by_id: dict[str, Message],
+        letters: list[Record],
+        reasons: list[DeadLetterReason],
+    ) -> int:
+        """Write and flush `events`; dead-letter the ones the destination refuses.
+
+        Returns how many events are durable.
+        """
         try:
             await self._writer.add(events)
             await self._writer.flush()
         except BadEvent:
             # Write one by one to find the events the destination refuses; the rest land.
-            for event in self._writer.take_pending():
-                try:
-                    await self._writer.add([event])
-                    await self._writer.flush()
-                except BadEvent as error:
-                    self._writer.take_pending()
-                    letters.append(
-                        self._letter(
-                            raw_by_id[event.event_id], event.page_id,
-                            DeadLetterReason.PROCESSING_ERROR, f"refused by the sink: {error}",
-                        )
-                    )
-        if letters:
-            await self._publisher.publish(letters)
-        log.debug("batch written", events=len(events), dead_letters=len(letters))
+            pending = self._writer.take_pending()
+            written = len(events) - len(pending)  # chunks written before the refusal
+            for event in pending:
+                message = raw_by_id[event.event_id]
+                with bound_to_record(message, page_id=event.page_id, event_id=event.event_id):
+                    try:
+                        await self._writer.add([event])
+                        await self._writer.flush()
+                    except BadEvent as error:
+                        self._writer.take_pending()
+                        reason = DeadLetterReason.PROCESSING_ERROR
+                        text = f"refused by the sink: {error}"
+                        letters.append(self._letter(message, event.page_id, reason, text))
+                        reasons.append(reason)
+                        # The error's class only: its text can quote the event.
+                        log.warning("event refused by the sink", error=type(error).__name__)
+                    else:
+                        written += 1
+            return written
+        return len(events)
 
     def _letter(
         self, message: Message, page_id: str | None, reason: DeadLetterReason, text: str
