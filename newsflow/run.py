@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import structlog
@@ -36,7 +37,6 @@ from newsflow.kafka.lag import group_lag
 from newsflow.settings import KafkaSettings
 
 log = structlog.get_logger("newsflow.run")
-
 
 
 @dataclass
@@ -85,7 +85,9 @@ class Supervisor:
             await asyncio.sleep(delay)
             await self._spawn(child)
 
-    async def stop(self, names: Sequence[str], *, timeout: float = 20.0, kill: bool = False) -> None:
+    async def stop(
+        self, names: Sequence[str], *, timeout: float = 20.0, kill: bool = False
+    ) -> None:
         """SIGTERM (or SIGKILL) the named children and wait for them."""
         children = [self.children[n] for n in names if n in self.children]
         for child in children:
@@ -255,7 +257,9 @@ class Pipeline:
         await self.supervisor.stop(["ingest"])
         drained = await self.wait_until_drained()
         if not drained:
-            log.warning("drain timed out; stopping with records left", timeout=self.options.drain_timeout)
+            log.warning(
+                "drain timed out; stopping with records left", timeout=self.options.drain_timeout
+            )
         enrich = [n for n in self.supervisor.children if n.startswith("enrich")]
         await self.supervisor.stop([*enrich, "sink"])
         self._forget_metrics()
@@ -280,8 +284,9 @@ class Pipeline:
 
 def report_landing(data_dir: os.PathLike[str] | str, page_ids: set[str]) -> list[str]:
     """Lines telling where the events of `page_ids` are in the JSONL files under `data_dir`."""
-    import orjson  # noqa: PLC0415 - only the report needs it
     from pathlib import Path  # noqa: PLC0415
+
+    import orjson  # noqa: PLC0415 - only the report needs it
 
     lines: list[str] = []
     root = Path(data_dir) / "articles"
@@ -327,10 +332,11 @@ async def run_command(
             stop.set()
         else:
             print("\nnewsflow: forcing stop", file=sys.stderr)
-            task.cancel()
+            main_task.cancel()
 
-    task = asyncio.current_task()
-    assert task is not None
+    current = asyncio.current_task()
+    assert current is not None
+    main_task: asyncio.Task[Any] = current
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal)
     try:
@@ -342,8 +348,15 @@ async def run_command(
         code = 0
         if feed:
             summary = await push_paths(
-                [Path(p) for p in feed], base_url=pipeline.base_url, token=None, concurrency=4,
-                source=None, fetched_at=None, batch_size=100, max_retries=8, progress=False,
+                [Path(p) for p in feed],
+                base_url=pipeline.base_url,
+                token=None,
+                concurrency=4,
+                source=None,
+                fetched_at=None,
+                batch_size=100,
+                max_retries=8,
+                progress=False,
             )
             accepted = set(summary.page_ids)
             print(f"newsflow: {len(accepted)} pages accepted", file=sys.stderr)
