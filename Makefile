@@ -28,6 +28,7 @@ serve: install ## Run the pipeline on the embedded broker until Ctrl-C
 	$(BIN)/newsflow run
 
 test: install ## Run the whole test suite (unit and integration)
+	bash deploy/scripts/ensure-prometheus.sh
 	$(BIN)/python -m pytest
 
 test-unit: install ## Run the unit tests only

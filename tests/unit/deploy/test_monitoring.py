@@ -62,9 +62,9 @@ def _github_anchor(heading: str) -> str:
 
 
 def _runbook_anchors() -> frozenset[str]:
-    """Heading anchors of the runbook: docs/operations.md, and README.md once merged into it."""
+    """Heading anchors of the runbook, in README.md."""
     anchors: set[str] = set()
-    for path in (ROOT / "docs/operations.md", ROOT / "README.md"):
+    for path in (ROOT / "README.md",):
         if path.exists():
             text = path.read_text("utf-8")
             anchors.update(
@@ -157,7 +157,7 @@ def test_dashboard_provider_loads_the_dashboard_folder() -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule["alert"] for rule in RULES])
 def test_every_alert_has_a_summary_and_a_runbook_section(rule: dict[str, Any]) -> None:
-    """summary and runbook_url are set; the runbook anchor is a heading of docs/operations.md."""
+    """summary and runbook_url are set; the runbook anchor is a heading of README.md."""
     anchor = f"alert-{rule['alert'].lower()}"
     annotations = rule["annotations"]
     assert annotations["summary"]
