@@ -37,7 +37,7 @@ test-unit: install ## Run the unit tests only
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy newsflow services schemas tests
+	$(BIN)/mypy newsflow services schemas tests benchmarks
 
 fmt: install ## Format and autofix
 	$(BIN)/ruff format .

@@ -32,9 +32,28 @@ NEWSFLOW = Path(sys.executable).with_name("newsflow")
 
 
 _FILLER = (
-    "council budget harbour ministers storm rail vote talks court energy prices river "
-    "election strike hospital bridge police farmers market weather report"
-).split()
+    "council",
+    "budget",
+    "harbour",
+    "ministers",
+    "storm",
+    "rail",
+    "vote",
+    "talks",
+    "court",
+    "energy",
+    "prices",
+    "river",
+    "election",
+    "strike",
+    "hospital",
+    "bridge",
+    "police",
+    "farmers",
+    "market",
+    "weather",
+    "report",
+)
 
 FETCH_STEP = timedelta(minutes=10)
 """Pages are spread in fetch time like a steady crawl: 1,000 pages span about a week, the
