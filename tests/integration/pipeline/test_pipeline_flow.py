@@ -1,0 +1,164 @@
+"""The whole pipeline for real: pages over HTTP -> Kafka -> enrich -> JSONL files and PostgreSQL.
+
+Every test runs `newsflow.run.Pipeline` with its own embedded broker and the services as
+child processes, pushes pages over loopback HTTP and compares what landed with what offline
+enrich makes of the same pages. Workers process partitions in parallel, so which copy of a
+near duplicate counts as the original depends on timing: comparisons are on sets of event
+ids and on the slot each id was found in, which do not.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import orjson
+
+from schemas import ArticleEvent, DeadLetter, DeadLetterReason, DuplicateKind, Stage
+from tests.integration.pipeline.harness import (
+    drained,
+    file_bytes,
+    file_events,
+    push,
+    read_topic,
+    running,
+    start_service,
+    table_events,
+    table_rows,
+)
+from tests.integration.pipeline.pages import (
+    corpus_pages,
+    offline,
+    pages_without_articles,
+    sample_page,
+    unjudged,
+    write_pages,
+)
+
+SINK_GROUPS = ("newsflow-sink", "newsflow-sink-pg")
+NOTHING = {DeadLetterReason.NO_ARTICLES, DeadLetterReason.EMPTY_PAGE}
+
+
+async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_them(
+    tmp_path: Path, postgres_dsn: str, pg_schema: str
+) -> None:
+    """Sinks hold offline's ids once each, empty pages dead-letter, and a re-push adds nothing."""
+    pages = [sample_page(), *corpus_pages(80, 3), *pages_without_articles()]
+    expected = await offline(pages)
+    # The input must exercise both kinds of duplicate, or the comparison proves little.
+    assert expected.count(DuplicateKind.EXACT) > 0
+    assert expected.count(DuplicateKind.NEAR) > 0
+    feed = write_pages(tmp_path / "pages.jsonl", pages)
+    data_dir = tmp_path / "data"
+    env = {
+        "NEWSFLOW_DATA_DIR": str(data_dir),
+        "NEWSFLOW_SINK": "jsonl",
+        "NEWSFLOW_DEDUPE_STORE": "sqlite",
+        "NEWSFLOW_EMIT_DUPLICATES": "true",
+    }
+    pg_env = {
+        "NEWSFLOW_SINK": "postgres",
+        "NEWSFLOW_POSTGRES_DSN": postgres_dsn,
+        "NEWSFLOW_POSTGRES_SCHEMA": pg_schema,
+        "NEWSFLOW_CONSUMER_GROUP": SINK_GROUPS[1],
+    }
+
+    async with running(env) as pipeline:
+        await start_service(pipeline, "sink-pg", "sink", pg_env)
+        summary = await push(pipeline, feed)
+        assert (summary.accepted, summary.rejected_total) == (len(pages), 0)
+        await drained(pipeline, SINK_GROUPS)
+
+        in_files = file_events(data_dir)
+        rows = await table_rows(postgres_dsn, pg_schema)
+        stored = await table_events(postgres_dsn, pg_schema)
+        kafka = pipeline.kafka
+        letters = [
+            DeadLetter.model_validate_json(record.value)
+            for record in await read_topic(
+                kafka,
+                kafka.topic_dead_letters,
+                lambda got: len(got) >= len(expected.rejected),
+            )
+        ]
+        files_before, rows_before = file_bytes(data_dir), rows
+
+        again = await push(pipeline, feed)
+        assert again.accepted == len(pages)
+        await drained(pipeline, SINK_GROUPS)
+        files_after = file_bytes(data_dir)
+        rows_after = await table_rows(postgres_dsn, pg_schema)
+
+    file_ids = Counter(str(event["event_id"]) for event in in_files)
+    assert set(file_ids) == expected.event_ids
+    assert [event_id for event_id, n in file_ids.items() if n > 1] == []
+    assert [row.event_id for row in rows] == sorted(expected.event_ids)
+
+    # Every stored article is the one offline found in its (page, position), field for field;
+    # only the verdict may differ, as it depends on the order pages were processed in.
+    found = expected.by_slot()
+    for event in [*map(ArticleEvent.model_validate, in_files), *stored]:
+        assert unjudged(event) == found[event.page_id, event.position]
+
+    # At least once: a batch handled again after a rebalance dead-letters its pages again.
+    by_page = {letter.page_id: letter for letter in letters}
+    assert {(letter.page_id, letter.reason) for letter in letters} == set(expected.rejected.items())
+    assert {letter.stage for letter in letters} == {Stage.ENRICH}
+    for page in pages_without_articles():
+        assert by_page[page["page_id"]].reason in NOTHING
+        assert orjson.loads(by_page[page["page_id"]].raw)["body"] == page["body"]
+
+    assert files_after == files_before
+    assert rows_after == rows_before
+
+
+async def test_bad_requests_are_refused_with_reasons_and_the_pipeline_keeps_working(
+    tmp_path: Path,
+) -> None:
+    """Bad requests get 400/413/415/422 with reasons, publish nothing, and a good page lands."""
+    good = sample_page()
+    expected = await offline([good])
+    data_dir = tmp_path / "data"
+    env = {
+        "NEWSFLOW_DATA_DIR": str(data_dir),
+        "NEWSFLOW_SINK": "jsonl",
+        "NEWSFLOW_DEDUPE_STORE": "memory",
+        "NEWSFLOW_MAX_PAGE_BYTES": str(64 * 1024),
+    }
+    json_type = {"content-type": "application/json"}
+    async with running(env, enrich_workers=1) as pipeline:
+        async with httpx.AsyncClient(base_url=pipeline.base_url, timeout=30.0) as client:
+            malformed = await client.post(
+                "/v1/pages", content=b'{"source": "Daily8", ', headers=json_type
+            )
+            oversized = await client.post("/v1/pages", json={**good, "body": "x" * (64 * 1024 + 1)})
+            wrong_type = await client.post(
+                "/v1/pages", content=b"%PDF-1.7", headers={"content-type": "application/pdf"}
+            )
+            invalid = await client.post("/v1/pages", json={**good, "source": ""})
+            accepted = await client.post("/v1/pages", json=good)
+        await drained(pipeline)
+        kafka = pipeline.kafka
+        published = await read_topic(kafka, kafka.topic_pages, lambda got: len(got) >= 1)
+        landed = file_events(data_dir)
+
+    refusals = {
+        "malformed": (malformed, 400, "malformed_json"),
+        "oversized": (oversized, 413, "too_large"),
+        "wrong_type": (wrong_type, 415, "unsupported_media_type"),
+        "invalid": (invalid, 422, "invalid_page"),
+    }
+    for name, (response, status, reason) in refusals.items():
+        body = response.json()
+        assert (response.status_code, body["error"]) == (status, reason), name
+        assert body["detail"], f"{name}: no detail given"
+    assert "source" in invalid.json()["detail"]
+    assert accepted.status_code == 202
+    assert [record.key for record in published] == [good["page_id"].encode()]
+    landed_events = sorted((ArticleEvent.model_validate(e) for e in landed), key=_position)
+    assert landed_events == [e for e in expected.events if e.duplicate_of is None]
+
+
+def _position(event: ArticleEvent) -> int:
+    return event.position
