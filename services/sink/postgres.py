@@ -1,9 +1,10 @@
 """The PostgreSQL writer: one transaction per batch into `<schema>.articles`, upsert by event_id.
 
 `start()` connects and applies the packaged migrations (see `services.sink.migrations`).
-Each batch is one `executemany` of `INSERT ... ON CONFLICT (event_id) DO NOTHING` inside one
+Each batch is one `executemany` of `INSERT ... ON CONFLICT (event_id)` inside one
 transaction, committed before `_write_batch` returns: the same event_id is the same content,
-so a replayed event is skipped, and a batch is either all stored or not at all. psycopg runs
+so a replayed event is skipped (an original does replace a stored exact duplicate), and a
+batch is either all stored or not at all. psycopg runs
 `executemany` in pipeline mode; it measured faster here than COPY into a temporary table
 followed by INSERT ... SELECT (`python -m tests.integration.sink.bench_writers` times both).
 
@@ -73,12 +74,20 @@ class PostgresWriter(BatchingWriter):
         self._schema = schema
         self._connect_timeout = connect_timeout
         self._conn: AsyncConnection[TupleRow] | None = None
+        # A replayed event is skipped, except that an original replaces the stored copy of an
+        # exact duplicate (same event_id) that reached the sink first: with duplicates emitted,
+        # a crash between dedupe and publish, or two workers, can deliver them in that order.
         self._insert = sql.SQL(
-            "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_id) DO NOTHING"
+            "INSERT INTO {table} ({columns}) VALUES ({values}) "
+            "ON CONFLICT (event_id) DO UPDATE SET ({columns}) = ({excluded}) "
+            "WHERE {table}.duplicate_of IS NOT NULL AND EXCLUDED.duplicate_of IS NULL"
         ).format(
             table=sql.Identifier(schema, TABLE),
             columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
             values=sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)),
+            excluded=sql.SQL(", ").join(
+                sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in COLUMNS
+            ),
         )
 
     async def _open(self) -> None:

@@ -14,7 +14,6 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from redis.asyncio import Redis
 
 from newsflow.run import Pipeline
@@ -140,11 +139,6 @@ async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_
     assert [row for row in rows if (row.page_id, row.position) not in slots[row.event_id]] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with NEWSFLOW_EMIT_DUPLICATES the sink keeps whichever copy of an event_id comes "
-    "first, and an exact duplicate shares its original's event_id",
-)
 async def test_an_original_published_after_its_exact_duplicate_still_lands_as_the_original(
     tmp_path: Path, postgres_dsn: str, pg_schema: str, redis_url: str, redis_prefix: str
 ) -> None:
