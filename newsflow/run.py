@@ -260,8 +260,8 @@ class Pipeline:
             log.warning(
                 "drain timed out; stopping with records left", timeout=self.options.drain_timeout
             )
-        enrich = [n for n in self.supervisor.children if n.startswith("enrich")]
-        await self.supervisor.stop([*enrich, "sink"])
+        # Every worker left (the enrich processes, the sink and any extra sink) has drained.
+        await self.supervisor.stop([n for n in self.supervisor.children if n != "ingest"])
         self._forget_metrics()
         await self._stop_broker()
         return drained

@@ -7,6 +7,7 @@ on the whole batch at once (one store round trip per batch, in page order), and 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,7 +105,12 @@ class PageProcessor:
 
     async def process(self, pages: Sequence[RawPage]) -> list[PageOutcome]:
         """One outcome per page, in order; verdicts see the pages in this order."""
-        found = [_find(page) for page in pages]
+        found: list[list[Candidate] | Rejection] = []
+        for page in pages:
+            found.append(_find(page))
+            # A page costs milliseconds of CPU; yielding between pages keeps the event loop
+            # (and so the consumer's heartbeats) going through a batch of hundreds of pages.
+            await asyncio.sleep(0)
         fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
         verdicts = iter(await self._deduper.judge(fingerprints))
         outcomes = []
