@@ -74,13 +74,14 @@ class PostgresWriter(BatchingWriter):
         self._schema = schema
         self._connect_timeout = connect_timeout
         self._conn: AsyncConnection[TupleRow] | None = None
-        # A replayed event is skipped, except that an original replaces the stored copy of an
-        # exact duplicate (same event_id) that reached the sink first: with duplicates emitted,
-        # a crash between dedupe and publish, or two workers, can deliver them in that order.
+        # A replayed event is skipped, except that an original replaces the stored copy of its
+        # own exact duplicate (same event_id, duplicate_of = event_id) that reached the sink
+        # first: with duplicates emitted, a crash between dedupe and publish, or two workers,
+        # can deliver them in that order. A near-duplicate row keeps its first verdict.
         self._insert = sql.SQL(
             "INSERT INTO {table} ({columns}) VALUES ({values}) "
             "ON CONFLICT (event_id) DO UPDATE SET ({columns}) = ({excluded}) "
-            "WHERE {table}.duplicate_of IS NOT NULL AND EXCLUDED.duplicate_of IS NULL"
+            "WHERE {table}.duplicate_of = {table}.event_id AND EXCLUDED.duplicate_of IS NULL"
         ).format(
             table=sql.Identifier(schema, TABLE),
             columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
