@@ -3,8 +3,10 @@
 Each service builds its own metrics on an injected `CollectorRegistry` (never the global
 one) and calls `register_base_metrics` on it: `newsflow_build_info` plus prometheus_client's
 process and platform collectors. Workers without an HTTP app of their own serve the registry
-with `MetricsServer` (prometheus_client's WSGI server in a daemon thread, stoppable), on
-127.0.0.1 by default; port 0 picks a free port, which `MetricsServer.url` then names.
+with `MetricsServer` (a threading WSGI server in a daemon thread, stoppable), on 127.0.0.1
+by default; port 0 picks a free port, which `MetricsServer.url` then names. Given a
+`Health`, the same port answers the /healthz and /readyz probes (`newsflow.health`);
+any other path is a 404, where prometheus_client's own server answers every path.
 Consumer lag is copied from the `BatchConsumer` into a gauge by `watch_lag`, a task on the
 event loop, so the scrape thread never touches aiokafka state.
 """
@@ -14,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
+import socket
+import socketserver
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
-from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import WSGIApplication
 
 import structlog
 from prometheus_client import (
@@ -27,9 +32,9 @@ from prometheus_client import (
     Gauge,
     PlatformCollector,
     ProcessCollector,
-    start_http_server,
 )
 
+from newsflow.health import Health, probe_app
 from newsflow.kafka import PartitionKey
 
 log = structlog.get_logger("newsflow.metrics")
@@ -107,11 +112,40 @@ async def watch_lag(
         await asyncio.sleep(interval)
 
 
-class MetricsServer:
-    """GET /metrics of one registry over HTTP, from a daemon thread; `stop()` frees the port."""
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    # A thread per request, as prometheus_client's server: a slow scrape never delays a
+    # probe. Daemon threads, so an unfinished request never holds the process open.
+    daemon_threads = True
 
-    def __init__(self, registry: CollectorRegistry, *, host: str = "127.0.0.1", port: int = 0):
-        self._registry = registry
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        # Probes every few seconds and scrapes every 15 s would flood stderr; logs are structlog's.
+        pass
+
+
+def _start_server(app: WSGIApplication, host: str, port: int) -> WSGIServer:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    # WSGIServer binds IPv4 unless told otherwise; an IPv6 host ("::") needs its family.
+    server_class = type("_Server", (_ThreadingServer,), {"address_family": family})
+    return make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
+
+
+class MetricsServer:
+    """GET /metrics (and, with `health`, /healthz and /readyz) over HTTP from a daemon thread.
+
+    Other paths answer 404; `stop()` frees the port.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        health: Health | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self._app = probe_app(registry, health)
         self._host = host
         self._port = port
         self._server: WSGIServer | None = None
@@ -133,9 +167,12 @@ class MetricsServer:
     def start(self) -> str:
         """Bind and serve; returns `url`. Raises OSError when the port is taken."""
         if self._server is None:
-            self._server, self._thread = start_http_server(
-                self._port, addr=self._host, registry=self._registry
+            server = _start_server(self._app, self._host, self._port)
+            thread = threading.Thread(
+                target=server.serve_forever, name="metrics-server", daemon=True
             )
+            thread.start()
+            self._server, self._thread = server, thread
         return self.url
 
     def stop(self) -> None:
@@ -172,10 +209,18 @@ def announce_url(url: str, path: Path | None) -> None:
 
 @contextlib.asynccontextmanager
 async def exported(
-    registry: CollectorRegistry, *, host: str, port: int, url_file: Path | None = None
+    registry: CollectorRegistry,
+    *,
+    host: str,
+    port: int,
+    url_file: Path | None = None,
+    health: Health | None = None,
 ) -> AsyncIterator[MetricsServer]:
-    """Serve `registry` on host:port while inside; log the URL and write it to `url_file`."""
-    server = MetricsServer(registry, host=host, port=port)
+    """Serve `registry` (and `health`'s probes) on host:port while inside.
+
+    The URL is logged and written to `url_file`.
+    """
+    server = MetricsServer(registry, health=health, host=host, port=port)
     try:
         url = server.start()
     except OSError as exc:

@@ -2,34 +2,35 @@
 
 Each event is checked against the ArticleEvent contract and written as one JSON line
 (or, with `pretty`, one short human line). Consumption goes through the project's one
-Kafka adapter, `BatchConsumer`, so it always reads as a consumer-group member:
+Kafka adapter:
 
-- with `group_id`, tail is that group's member: it resumes from the group's commits (a
-  new group starts at the earliest offset) and commits what it printed;
-- without one, it joins a fresh throwaway group that starts at the earliest offset, and,
-  unless `from_beginning`, prints only events whose record timestamp is not older than
-  the moment tail started: "from now on" without a seek to the end, which the adapter
-  does not offer.
+- with `group_id`, tail is that group's member (`BatchConsumer`): it resumes from the
+  group's commits (a new group starts at the earliest offset) and commits what it printed;
+  at `max_events` inside a batch, the batch is left uncommitted (the events already
+  printed come back to the group: at-least-once);
+- without one, it reads every partition with a `TopicReader`, joining no group and
+  committing nothing, from the beginning of the topic or, unless `from_beginning`, from
+  its end at the moment tail started.
 
-At `max_events` it stops; when the limit falls inside a batch the batch is left
-uncommitted (the events already printed come back to the group: at-least-once).
+`on_ready` is called once tail is positioned (the reader has sought, or the group member
+has its first assignment): events published after that are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
-import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, TextIO
 
 import structlog
 from pydantic import ValidationError
 
-from newsflow.kafka import BatchConsumer, Message
+from newsflow.kafka import BatchConsumer, Message, PartitionKey
+from newsflow.kafka.read import TopicReader
 from newsflow.logs import configure_logging
 from newsflow.settings import KafkaSettings
 from schemas import ArticleEvent
@@ -47,6 +48,34 @@ class _LimitReached(Exception):  # a stop signal rather than an error, like Fast
     retriable = False
 
 
+class _Printer:
+    """Writes valid events to `out` up to `max_events`, counting them."""
+
+    def __init__(self, out: TextIO, max_events: int | None, pretty: bool) -> None:
+        self.out = out
+        self.max_events = max_events
+        self.pretty = pretty
+        self.printed = 0
+
+    @property
+    def full(self) -> bool:
+        return self.max_events is not None and self.printed >= self.max_events
+
+    def print_batch(self, batch: Sequence[Message]) -> bool:
+        """Print the batch's events until full; False when the limit cut the batch short."""
+        try:
+            for message in batch:
+                if self.full:
+                    return False
+                line = _render(message, self.pretty)
+                if line is not None:
+                    self.out.write(line + "\n")
+                    self.printed += 1
+            return True
+        finally:
+            self.out.flush()
+
+
 async def tail(
     settings: KafkaSettings,
     *,
@@ -57,46 +86,81 @@ async def tail(
     group_id: str | None,
     topic: str | None = None,
     pretty: bool = False,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Print events from `topic` (default: the events topic) to `out`; return how many."""
-    since_ms = None if from_beginning or group_id else int(time.time() * 1000)
-    printed = 0
+    printer = _Printer(out, max_events, pretty)
+    name = topic or settings.topic_events
+    ready = on_ready or (lambda: None)
+    # The graceful stop at the timeout lets a batch finish; this bound covers a broker that hangs.
+    bound = None if timeout_s is None else timeout_s + _STOP_GRACE_S
+    if group_id is None:
+        reader = TopicReader(
+            settings, name, from_beginning=from_beginning, client_id="newsflow-tail"
+        )
+        async with asyncio.timeout(bound):
+            with _stopping_after(timeout_s, reader.request_stop):
+                await _read(reader, printer, ready)
+    else:
+        await _consume(
+            settings, name, group_id, printer=printer, ready=ready, timeout_s=timeout_s, bound=bound
+        )
+    return printer.printed
+
+
+async def _read(reader: TopicReader, printer: _Printer, ready: Callable[[], None]) -> None:
+    async with reader:
+        ready()
+        async for batch in reader:
+            printer.print_batch(batch)
+            if printer.full:
+                return
+
+
+async def _consume(
+    settings: KafkaSettings,
+    topic: str,
+    group_id: str,
+    *,
+    printer: _Printer,
+    ready: Callable[[], None],
+    timeout_s: float | None,
+    bound: float | None,
+) -> None:
+    first_assignment = True
+
+    def assigned(_: frozenset[PartitionKey]) -> None:
+        nonlocal first_assignment
+        if first_assignment:
+            first_assignment = False
+            ready()
 
     async def handler(batch: Sequence[Message]) -> None:
-        nonlocal printed
-        for message in batch:
-            if max_events is not None and printed >= max_events:
-                out.flush()
-                raise _LimitReached
-            if since_ms is not None and message.timestamp_ms < since_ms:
-                continue
-            line = _render(message, pretty)
-            if line is not None:
-                out.write(line + "\n")
-                printed += 1
-        out.flush()
-        if max_events is not None and printed >= max_events:
+        if not printer.print_batch(batch):
+            raise _LimitReached
+        if printer.full:
             consumer.request_stop()
 
     consumer = BatchConsumer(
-        settings,
-        [topic or settings.topic_events],
-        group_id or f"newsflow-tail-{uuid.uuid4().hex[:12]}",
-        handler,
-        client_id="newsflow-tail",
+        settings, [topic], group_id, handler, client_id="newsflow-tail", on_assigned=assigned
     )
-    loop = asyncio.get_running_loop()
-    stopper = loop.call_later(timeout_s, consumer.request_stop) if timeout_s is not None else None
     try:
-        # The graceful stop above lets the batch finish; this bound covers a broker that hangs.
-        async with asyncio.timeout(None if timeout_s is None else timeout_s + _STOP_GRACE_S):
-            await consumer.run()
+        async with asyncio.timeout(bound):
+            with _stopping_after(timeout_s, consumer.request_stop):
+                await consumer.run()
     except _LimitReached:
         pass
+
+
+@contextlib.contextmanager
+def _stopping_after(delay: float | None, stop: Callable[[], None]) -> Iterator[None]:
+    """Call `stop` after `delay` seconds (never when None) unless left before (on the loop)."""
+    handle = None if delay is None else asyncio.get_running_loop().call_later(delay, stop)
+    try:
+        yield
     finally:
-        if stopper is not None:
-            stopper.cancel()
-    return printed
+        if handle is not None:
+            handle.cancel()
 
 
 def format_pretty(event: ArticleEvent) -> str:

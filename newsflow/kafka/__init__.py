@@ -1,7 +1,8 @@
 """newsflow's one Kafka adapter: publish records, consume batches, create topics.
 
 Services use these names only; aiokafka is imported in `publish.py` (producer),
-`consume.py` (consumer) and `admin.py` (topic creation) and nowhere else.
+`consume.py` and `read.py` (consumers), `admin.py` and `lag.py` (topics, group lag) and
+nowhere else.
 """
 
 from newsflow.kafka.admin import ensure_topics
@@ -13,6 +14,7 @@ from newsflow.kafka.errors import (
     TopicSetupFailed,
 )
 from newsflow.kafka.publish import InMemoryPublisher, KafkaPublisher, Publisher, Record
+from newsflow.kafka.read import TopicReader
 
 __all__ = [
     "BatchConsumer",
@@ -26,6 +28,7 @@ __all__ = [
     "PublishUnavailable",
     "Publisher",
     "Record",
+    "TopicReader",
     "TopicSetupFailed",
     "ensure_topics",
 ]

@@ -9,6 +9,10 @@ after it gives at-least-once delivery. A handler error with `retriable=True` re-
 the same batch with backoff; any other error leaves `run()` uncommitted, so the records
 come back to the next member of the group. On a rebalance the revoke callback waits for
 the in-flight batch (handled and committed) before the partitions go.
+
+`TopicReader` (in `read.py`) is the groupless counterpart for tools (`newsflow tail`): it
+assigns itself every partition of one topic, starts at its beginning or its end, and never
+commits.
 """
 
 from __future__ import annotations
@@ -54,6 +58,13 @@ Handler = Callable[[Sequence[Message]], Awaitable[None]]
 """Handles one batch; returns only once every output of the batch is acknowledged."""
 
 
+def _group_request_timeout_ms(settings: KafkaSettings) -> int:
+    # Group requests (JoinGroup, SyncGroup) wait on the broker for the other members of a
+    # rebalance; the short request timeout that makes a publish fail fast would abandon them
+    # and restart the join forever on a loaded machine. aiokafka's own default is 40 s.
+    return max(settings.request_timeout_ms, settings.session_timeout_ms + 10_000, 40_000)
+
+
 class BatchConsumer:
     """A consumer-group member that hands batches to `handler` and commits after it returns."""
 
@@ -68,7 +79,10 @@ class BatchConsumer:
         poll_timeout_ms: int = 200,
         retry_backoff_s: float = 0.1,
         max_retry_backoff_s: float = 5.0,
+        on_assigned: Callable[[frozenset[PartitionKey]], None] | None = None,
     ) -> None:
+        """`on_assigned` is called on the loop after each join of the group, with the
+        partitions this member now owns (possibly none: the member has still joined)."""
         self._settings = settings
         self._topics = list(topics)
         self._group_id = group_id
@@ -77,6 +91,7 @@ class BatchConsumer:
         self._poll_timeout_ms = poll_timeout_ms
         self._retry_backoff_s = retry_backoff_s
         self._max_retry_backoff_s = max_retry_backoff_s
+        self._on_assigned = on_assigned
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_lock = asyncio.Lock()
         self._stop_requested = asyncio.Event()
@@ -101,7 +116,7 @@ class BatchConsumer:
             fetch_max_wait_ms=s.fetch_max_wait_ms,
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
-            **s.client_kwargs(),
+            **{**s.client_kwargs(), "request_timeout_ms": _group_request_timeout_ms(s)},
         )
         consumer.subscribe(self._topics, listener=_Listener(self))
         try:
@@ -170,7 +185,7 @@ class BatchConsumer:
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
         generation: int,
     ) -> None:
-        messages = [_message(record) for records in batches.values() for record in records]
+        messages = [message_of(record) for records in batches.values() for record in records]
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
         first = messages[0]
         async with self._batch_lock:
@@ -239,6 +254,10 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         _log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
+        if self._owner._on_assigned is not None:
+            self._owner._on_assigned(
+                frozenset(PartitionKey(tp.topic, tp.partition) for tp in assigned)
+            )
 
 
 def _generation_zero_member(consumer: AIOKafkaConsumer) -> str | None:
@@ -266,7 +285,7 @@ async def _leave_group(settings: KafkaSettings, group_id: str, member_id: str) -
         await client.close()
 
 
-def _message(record: ConsumerRecord[bytes, bytes]) -> Message:
+def message_of(record: ConsumerRecord[bytes, bytes]) -> Message:
     return Message(
         topic=record.topic,
         partition=record.partition,

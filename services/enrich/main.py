@@ -1,4 +1,4 @@
-"""Running the enrich service: dedupe store, producer, consumer group, /metrics, signals."""
+"""Running the enrich service: dedupe store, producer, consumer group, /metrics, probes, signals."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from newsflow.health import Health, beating, drain_on_signals
 from newsflow.kafka import BatchConsumer, KafkaPublisher
 from newsflow.metrics import exported, watching_lag
 from newsflow.settings import KafkaSettings
@@ -45,17 +46,22 @@ async def serve(
 ) -> None:
     """Consume `pages.raw` until SIGTERM/SIGINT, then finish the batch, commit and leave.
 
-    Metrics go on `registry` (a new one by default), served at the settings' metrics port.
+    Metrics go on `registry` (a new one by default), served at the settings' metrics port
+    with /healthz and /readyz: ready once the publisher is up and the consumer has joined
+    its group, not ready again from SIGTERM on.
     """
     registry = registry if registry is not None else CollectorRegistry()
     metrics = EnrichMetrics(registry)
+    health = Health(("publisher", "consumer"))
     async with (
         exported(
             registry,
             host=settings.metrics_host,
             port=settings.metrics_port,
             url_file=settings.metrics_url_file,
+            health=health,
         ),
+        beating(health),
         open_dedupe_store(settings) as store,
     ):
         deduper = Deduper(
@@ -65,6 +71,7 @@ async def serve(
         )
         publisher = KafkaPublisher(kafka, client_id="newsflow-enrich")
         await publisher.start()
+        health.started("publisher")
         try:
             handler = EnrichHandler(
                 PageProcessor(deduper),
@@ -79,11 +86,13 @@ async def serve(
                 settings.consumer_group,
                 handler,
                 client_id="newsflow-enrich",
+                on_assigned=lambda _: health.started("consumer"),
             )
-            consumer.install_signal_handlers()
+            drain_on_signals(health, consumer.request_stop)
             log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
             async with watching_lag(consumer.lag, metrics.consumer_lag):
                 await consumer.run()
         finally:
+            health.drain()
             await publisher.stop()
             log.info("enrich stopped")

@@ -1,6 +1,7 @@
 """Prometheus metrics of the ingest service, on an injected `CollectorRegistry`.
 
-Label values come from small fixed sets (routes, status codes, reject reasons), never ids.
+Label values come from small fixed sets (routes, status codes, reject reasons), never ids;
+the series of every reject reason and route are created at 0 up front.
 Build info and the process and platform collectors come from `newsflow.metrics`.
 `RequestMetrics` is a plain ASGI middleware, so it sees every answer, 404s included.
 """
@@ -14,10 +15,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsflow.metrics import register_base_metrics
+from services.ingest.errors import RejectReason
 from services.ingest.limits import InFlight
 
 ROUTES: Final = frozenset({"/v1/pages", "/v1/pages/batch", "/healthz", "/readyz", "/metrics"})
 """Route label values; any other path is counted as `other`."""
+BODY_ROUTES: Final = ("/v1/pages", "/v1/pages/batch")
+"""The routes whose request bodies `request_bytes` measures."""
 
 _BYTE_BUCKETS: Final = tuple(float(2**power) for power in range(8, 27, 2))  # 256 B .. 64 MiB
 _SECOND_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -65,6 +69,14 @@ class IngestMetrics:
             buckets=_SECOND_BUCKETS,
             registry=registry,
         )
+        # Series over fixed label sets exist from the start at 0, so rate() sees the first
+        # refusal or request: a series born at 1 has no earlier sample to differ from.
+        for reason in RejectReason:
+            self.pages_rejected.labels(reason.value)
+        for route in (*ROUTES, "other"):
+            self.request_seconds.labels(route)
+        for route in BODY_ROUTES:
+            self.request_bytes.labels(route)
         self._in_flight_pages = Gauge(
             "newsflow_ingest_in_flight_pages",
             "Pages received and not yet acknowledged by the broker.",

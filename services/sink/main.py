@@ -1,10 +1,11 @@
-"""Running the sink service: writer, dead-letter producer, consumer group, /metrics, signals."""
+"""Running the sink service: writer, dead-letter producer, consumer group, /metrics, probes."""
 
 from __future__ import annotations
 
 import structlog
 from prometheus_client import CollectorRegistry
 
+from newsflow.health import Health, beating, drain_on_signals
 from newsflow.kafka import BatchConsumer, KafkaPublisher
 from newsflow.metrics import exported, watching_lag
 from newsflow.settings import KafkaSettings
@@ -21,21 +22,30 @@ async def serve(
 ) -> None:
     """Consume `articles.events` until SIGTERM/SIGINT; every batch is durable before its commit.
 
-    Metrics go on `registry` (a new one by default), served at the settings' metrics port.
+    Metrics go on `registry` (a new one by default), served at the settings' metrics port
+    with /healthz and /readyz: ready once the writer and the dead-letter publisher are up
+    and the consumer has joined its group, not ready again from SIGTERM on.
     """
     registry = registry if registry is not None else CollectorRegistry()
     writer = make_writer(settings)
     metrics = SinkMetrics(registry, writer=writer_label(writer))
-    async with exported(
-        registry,
-        host=settings.metrics_host,
-        port=settings.metrics_port,
-        url_file=settings.metrics_url_file,
+    health = Health(("writer", "publisher", "consumer"))
+    async with (
+        exported(
+            registry,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            url_file=settings.metrics_url_file,
+            health=health,
+        ),
+        beating(health),
     ):
         publisher = KafkaPublisher(kafka, client_id="newsflow-sink")
         await writer.start()
+        health.started("writer")
         try:
             await publisher.start()
+            health.started("publisher")
             try:
                 handler = SinkHandler(writer, publisher, kafka.topic_dead_letters, metrics=metrics)
                 consumer = BatchConsumer(
@@ -44,12 +54,14 @@ async def serve(
                     settings.consumer_group,
                     handler,
                     client_id="newsflow-sink",
+                    on_assigned=lambda _: health.started("consumer"),
                 )
-                consumer.install_signal_handlers()
+                drain_on_signals(health, consumer.request_stop)
                 log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
                 async with watching_lag(consumer.lag, metrics.consumer_lag):
                     await consumer.run()
             finally:
+                health.drain()
                 await publisher.stop()
         finally:
             await writer.close()

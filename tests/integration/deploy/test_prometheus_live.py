@@ -165,9 +165,6 @@ async def running(
     try:
         async with asyncio.timeout(WAIT_S):
             await pipeline.start()
-        # ingest creates a reject reason's series at its first refusal, already at 1: refuse
-        # once before Prometheus starts, so that the refusal during the push shows as a rate.
-        await _refuse_one(pipeline)
         port = free_port()
         config = _scrape_config(pipeline.metrics_urls(), self_port=port)
         workdir = tmp_path_factory.mktemp("prometheus")

@@ -1,4 +1,4 @@
-"""The /metrics server of the workers: scraped over HTTP, on a free port, stoppable."""
+"""The workers' metrics server: /metrics and the probes over HTTP, on a free port, stoppable."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
+from newsflow.health import Health
 from newsflow.metrics import MetricsServer, exported, register_base_metrics
 
 
@@ -53,3 +54,41 @@ async def test_exported_logs_the_url_and_writes_it_for_newsflow_run(tmp_path: Pa
             async with httpx.AsyncClient(timeout=5.0) as http:
                 assert (await http.get(url)).status_code == 200
     assert [line["url"] for line in logs if line["event"] == "metrics serving"] == [url]
+
+
+def test_with_health_the_port_answers_the_probes_and_404_elsewhere() -> None:
+    """Over HTTP: /healthz and /readyz follow the Health, /metrics the registry, others 404."""
+    health = Health(("consumer",))
+    with MetricsServer(_registry(), health=health) as server:
+        base = server.url.removesuffix("/metrics")
+        with httpx.Client(base_url=base, timeout=5.0) as http:
+            assert http.get("/healthz").status_code == 200
+            not_ready = http.get("/readyz")
+            assert (not_ready.status_code, not_ready.text) == (
+                503,
+                "starting: waiting for consumer\n",
+            )
+            health.started("consumer")
+            assert http.get("/readyz").status_code == 200
+            assert http.head("/readyz").status_code == 200
+            assert "newsflow_build_info" in http.get("/metrics").text
+            assert http.get("/anything").status_code == 404
+            health.drain()
+            assert http.get("/readyz").status_code == 503
+
+
+def test_without_health_probe_paths_are_404_not_metrics() -> None:
+    """A server built without Health no longer answers every path with the metrics."""
+    with MetricsServer(_registry()) as server, httpx.Client(timeout=5.0) as http:
+        base = server.url.removesuffix("/metrics")
+        assert http.get(server.url).status_code == 200
+        assert http.get(f"{base}/healthz").status_code == 404
+        assert http.get(f"{base}/readyz").status_code == 404
+
+
+def test_an_ipv6_host_is_served() -> None:
+    """Bound to ::1, the server listens on IPv6 and names its URL with brackets."""
+    with MetricsServer(_registry(), host="::1", health=Health(())) as server:
+        assert server.url.startswith("http://[::1]:")
+        assert httpx.get(server.url, timeout=5.0).status_code == 200
+        assert httpx.get(server.url.replace("/metrics", "/readyz"), timeout=5.0).text == "ready\n"

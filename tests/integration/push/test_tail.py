@@ -1,4 +1,5 @@
-"""`newsflow tail` against the embedded broker: events printed as JSON lines, limits and offsets."""
+"""`newsflow tail` against the embedded broker: JSON lines, limits, start points, with and without
+a group."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import io
 import time
 from datetime import UTC, datetime, timedelta
+
+from aiokafka.admin import AIOKafkaAdminClient
 
 from newsflow.kafka import KafkaPublisher, Record, ensure_topics
 from newsflow.settings import KafkaSettings
@@ -47,6 +50,15 @@ async def _publish(settings: KafkaSettings, topic: str, events: list[ArticleEven
         )
     finally:
         await publisher.stop()
+
+
+async def _groups(settings: KafkaSettings) -> set[str]:
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    try:
+        return {group for group, _ in await admin.list_consumer_groups()}
+    finally:
+        await admin.close()
 
 
 async def _topic(settings: KafkaSettings, name: str) -> str:
@@ -109,11 +121,12 @@ async def test_pretty_lines_show_time_source_and_title(
 async def test_without_from_beginning_only_new_events_are_printed(
     kafka_settings: KafkaSettings, unique_name: str
 ) -> None:
-    """Events published before tail started are not printed; those published after it are."""
+    """Events published before tail was positioned are not printed; those published after are,
+    even when the old ones share a batch on the broker with nothing after them."""
     topic = await _topic(kafka_settings, f"events-{unique_name}")
-    await _publish(kafka_settings, topic, [_event(0), _event(1)])
-    await asyncio.sleep(0.05)  # record timestamps have millisecond resolution
+    await _publish(kafka_settings, topic, [_event(0), _event(1), _event(4)])
     out = io.StringIO()
+    ready = asyncio.Event()
 
     task = asyncio.create_task(
         tail(
@@ -124,9 +137,11 @@ async def test_without_from_beginning_only_new_events_are_printed(
             from_beginning=False,
             group_id=None,
             topic=topic,
+            on_ready=ready.set,
         )
     )
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(WAIT_S):
+        await ready.wait()
     await _publish(kafka_settings, topic, [_event(2), _event(3)])
     printed = await task
 
@@ -135,6 +150,76 @@ async def test_without_from_beginning_only_new_events_are_printed(
         _event(2),
         _event(3),
     ]
+
+
+async def test_without_a_group_tail_joins_none_and_two_tails_both_see_everything(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Groupless tails read the topic side by side, each printing every event, and leave no
+    consumer group on the broker."""
+    topic = f"events-{unique_name}"
+    await ensure_topics(kafka_settings, [topic], partitions=3)
+    events = [_event(n) for n in range(6)]
+    publisher = KafkaPublisher(kafka_settings)
+    await publisher.start()
+    try:  # one key per event: the events spread over the three partitions
+        await publisher.publish(
+            [Record(topic, e.event_id.encode(), e.model_dump_json().encode()) for e in events]
+        )
+    finally:
+        await publisher.stop()
+    groups_before = await _groups(kafka_settings)
+    outs = [io.StringIO(), io.StringIO()]
+
+    printed = await asyncio.gather(
+        *(
+            tail(
+                kafka_settings,
+                out=out,
+                max_events=len(events),
+                timeout_s=WAIT_S,
+                from_beginning=True,
+                group_id=None,
+                topic=topic,
+            )
+            for out in outs
+        )
+    )
+
+    assert printed == [len(events), len(events)]
+    for out in outs:
+        got = [ArticleEvent.model_validate_json(line) for line in out.getvalue().splitlines()]
+        assert sorted(got, key=lambda e: e.event_id) == events
+    assert await _groups(kafka_settings) == groups_before
+
+
+async def test_a_group_tail_is_ready_once_assigned(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """With --group, `on_ready` fires once the member has its partitions; what is published
+    then is printed."""
+    topic = await _topic(kafka_settings, f"events-{unique_name}")
+    out = io.StringIO()
+    ready = asyncio.Event()
+
+    task = asyncio.create_task(
+        tail(
+            kafka_settings,
+            out=out,
+            max_events=1,
+            timeout_s=WAIT_S,
+            from_beginning=False,
+            group_id=f"tail-{unique_name}",
+            topic=topic,
+            on_ready=ready.set,
+        )
+    )
+    async with asyncio.timeout(WAIT_S):
+        await ready.wait()
+    await _publish(kafka_settings, topic, [_event(5)])
+
+    assert await task == 1
+    assert out.getvalue() == _event(5).model_dump_json() + "\n"
 
 
 async def test_timeout_returns_what_arrived_and_a_group_resumes_where_it_stopped(
