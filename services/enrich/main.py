@@ -9,9 +9,10 @@ import structlog
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
-from newsflow.health import Health, beating, drain_on_signals
-from newsflow.kafka import BatchConsumer, KafkaPublisher
-from newsflow.metrics import exported, watching_lag
+from newsflow.health import Health, beating
+from newsflow.kafka import KafkaPublisher
+from newsflow.metrics import exported
+from newsflow.service import consume_until_stopped
 from newsflow.settings import KafkaSettings
 from services.enrich.dedupe import Deduper, DedupeStore, InMemoryDedupeStore
 from services.enrich.dedupe_redis import RedisDedupeStore
@@ -80,18 +81,16 @@ async def serve(
                 emit_duplicates=settings.emit_duplicates,
                 metrics=metrics,
             )
-            consumer = BatchConsumer(
+            log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
+            await consume_until_stopped(
                 kafka,
-                [kafka.topic_pages],
+                kafka.topic_pages,
                 settings.consumer_group,
                 handler,
                 client_id="newsflow-enrich",
-                on_assigned=lambda _: health.started("consumer"),
+                health=health,
+                lag_gauge=metrics.consumer_lag,
             )
-            drain_on_signals(health, consumer.request_stop)
-            log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
-            async with watching_lag(consumer.lag, metrics.consumer_lag):
-                await consumer.run()
         finally:
             health.drain()
             await publisher.stop()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import structlog
 from prometheus_client import CollectorRegistry
 
-from newsflow.health import Health, beating, drain_on_signals
-from newsflow.kafka import BatchConsumer, KafkaPublisher
-from newsflow.metrics import exported, watching_lag
+from newsflow.health import Health, beating
+from newsflow.kafka import KafkaPublisher
+from newsflow.metrics import exported
+from newsflow.service import consume_until_stopped
 from newsflow.settings import KafkaSettings
 from services.sink import make_writer
 from services.sink.metrics import SinkMetrics, writer_label
@@ -48,18 +49,16 @@ async def serve(
             health.started("publisher")
             try:
                 handler = SinkHandler(writer, publisher, kafka.topic_dead_letters, metrics=metrics)
-                consumer = BatchConsumer(
+                log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
+                await consume_until_stopped(
                     kafka,
-                    [kafka.topic_events],
+                    kafka.topic_events,
                     settings.consumer_group,
                     handler,
                     client_id="newsflow-sink",
-                    on_assigned=lambda _: health.started("consumer"),
+                    health=health,
+                    lag_gauge=metrics.consumer_lag,
                 )
-                drain_on_signals(health, consumer.request_stop)
-                log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
-                async with watching_lag(consumer.lag, metrics.consumer_lag):
-                    await consumer.run()
             finally:
                 health.drain()
                 await publisher.stop()
