@@ -14,6 +14,25 @@ from aiokafka.admin import AIOKafkaAdminClient
 from newsflow.settings import KafkaSettings
 
 
+async def _end_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    # ListOffsets is what Kafka clients use, but the embedded broker answers it with the base
+    # offset of the last stored batch plus one (11 for a partition holding 13 records when the
+    # last 3 came in one batch); a fetch reports the true high watermark, so read one record
+    # near the end of each partition and keep the larger of the two.
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    consumer.assign(partitions)
+    for tp in partitions:
+        consumer.seek(tp, max(ends[tp] - 1, 0))
+    await consumer.getmany(*partitions, timeout_ms=500, max_records=len(partitions))
+    for tp in partitions:
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            ends[tp] = max(ends[tp], highwater)
+    return ends
+
+
 async def group_lag(settings: KafkaSettings, group_id: str, topics: Sequence[str]) -> int:
     """Sum over the topics' partitions of end offset minus the group's committed offset."""
     consumer = AIOKafkaConsumer(client_id="newsflow-lag", **settings.client_kwargs())
@@ -29,7 +48,7 @@ async def group_lag(settings: KafkaSettings, group_id: str, topics: Sequence[str
         ]
         if not partitions:
             return 0
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        ends = await _end_offsets(consumer, partitions)
         committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
         lag = 0
         for tp in partitions:
