@@ -46,6 +46,16 @@ async def _wait_refused(url: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _wait_body_in_flight(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2.0) as client:
+        while True:
+            metrics = (await client.get("/metrics")).text
+            for line in metrics.splitlines():
+                if line.startswith("newsflow_ingest_in_flight_bytes ") and float(line.split()[1]):
+                    return
+            await asyncio.sleep(0.05)
+
+
 async def test_sigterm_finishes_requests_in_flight_then_flushes(
     ingest_kafka: KafkaSettings,
 ) -> None:
@@ -80,7 +90,10 @@ async def test_sigterm_finishes_requests_in_flight_then_flushes(
                 in_flight = asyncio.create_task(
                     client.post("/v1/pages", content=half_now_half_later(), headers=HEADERS)
                 )
-                await asyncio.sleep(0.5)  # the request line, headers and first half are in
+                # SIGTERM only once the handler holds the first half (a fixed sleep raced on
+                # a loaded machine: a request not yet read is simply refused).
+                async with asyncio.timeout(20):
+                    await _wait_body_in_flight(url)
                 process.send_signal(signal.SIGTERM)
                 async with asyncio.timeout(10):
                     await _wait_refused(url)
