@@ -56,7 +56,7 @@ def _published(draft: ArticleDraft, page: RawPage) -> ResolvedTime | None:
 
 
 _PAGE_SAMPLE_ARTICLES = 4
-_PAGE_SAMPLE_CHARS = 120
+_PAGE_SAMPLE_CHARS = 80
 
 
 def _languages(drafts: list[ArticleDraft]) -> list[str | None]:
