@@ -13,7 +13,6 @@ from schemas import ContentType, DeadLetterReason, PublishedAtSource, RawPage
 from services.enrich.draft import ArticleDraft, ResolvedTime
 from services.enrich.errors import PageRejected
 from services.enrich.fingerprint import Fingerprint, make_fingerprint
-from services.enrich.html import extract_html
 from services.enrich.language import detect_language, dominant_script
 from services.enrich.split import split_text_page
 from services.enrich.timestamps import resolve_time
@@ -40,6 +39,10 @@ def _looks_like_html(body: str) -> bool:
 
 def _drafts(page: RawPage) -> list[ArticleDraft]:
     if page.content_type is ContentType.HTML or _looks_like_html(page.body):
+        # Imported on first HTML page: trafilatura and lxml cost about 0.6 s at every start,
+        # which a worker fed text pages only never needs to pay.
+        from services.enrich.html import extract_html  # noqa: PLC0415
+
         return [extract_html(page.body, page.url)]
     return split_text_page(page.body)
 

@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from dateparser.date import DateDataParser
-
 from schemas import PublishedAtSource
 from services.enrich.draft import ResolvedTime
 from services.enrich.timestamps_formats import (
@@ -256,6 +254,10 @@ def _worth_dateparser(line: str) -> bool:
 
 
 def _dateparser(line: str, fetched: datetime) -> tuple[datetime, PublishedAtSource] | None:
+    # Imported on first use: most pages never reach the fallback, and the import costs
+    # about 0.2 s at every process start.
+    from dateparser.date import DateDataParser  # noqa: PLC0415
+
     settings = {
         "RELATIVE_BASE": fetched.replace(tzinfo=None),
         "PREFER_DATES_FROM": "past",
