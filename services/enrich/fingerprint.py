@@ -140,11 +140,15 @@ def minhash_signature(shingle_list: list[bytes]) -> bytes:
     return values.astype("<u4", copy=False).tobytes()
 
 
+_BAND_PREFIXES: Final = tuple(f"{band:02d}" for band in range(BANDS))
+_BAND_HEX: Final = ROWS * 8  # hex digits per band
+
+
 def band_keys(signature: bytes) -> tuple[str, ...]:
     """One key per LSH band: the band number and the hex of its rows' 16 bytes."""
-    width = ROWS * 8  # hex digits per band
     hexed = signature.hex()
-    return tuple(f"{band:02d}{hexed[band * width : (band + 1) * width]}" for band in range(BANDS))
+    chunks = (hexed[start : start + _BAND_HEX] for start in range(0, len(hexed), _BAND_HEX))
+    return tuple(map(str.__add__, _BAND_PREFIXES, chunks))
 
 
 def estimate_jaccard(signature: bytes, other: bytes) -> float:
