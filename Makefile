@@ -49,7 +49,8 @@ schemas: install ## Re-export the JSON Schema files from the pydantic models
 bench-enrich: install ## Benchmark offline enrich (text and HTML pages/s, peak memory)
 	$(BIN)/python -m benchmarks.enrich
 
-bench: bench-enrich ## All benchmarks
+bench: install ## Streaming pipeline benchmark: pipeline vs offline enrich vs bare passthrough, drain, latency, memory
+	$(BIN)/python -m benchmarks.pipeline
 
 clean: ## Remove the virtualenv and generated data
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache

@@ -10,6 +10,9 @@ their work). Two phases on one fresh broker:
   publish to the handler (consume) and to the acknowledged output (ack).
 
     python -m benchmarks.passthrough [--pages 10000] [--rate 2000] [--page-bytes 8000]
+
+`backlog_rate(bodies)` runs the backlog phase alone over given envelopes, on a broker of its
+own, for `benchmarks.pipeline` to compare the pipeline with the transport limit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import random
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -102,6 +106,67 @@ def _ms(values_ns: list[int]) -> str:
     return f"p50={cuts[49] / 1e6:.1f}ms p99={cuts[98] / 1e6:.1f}ms"
 
 
+async def _fill(
+    settings: KafkaSettings, publisher: KafkaPublisher, bodies: Sequence[bytes]
+) -> float:
+    """Publish `bodies` to the raw topic in large batches; the seconds it took."""
+    started = time.perf_counter()
+    for i in range(0, len(bodies), FILL_BATCH):
+        chunk = bodies[i : i + FILL_BATCH]
+        await publisher.publish(
+            [Record(settings.topic_pages, b"%d" % (i + j), body) for j, body in enumerate(chunk)]
+        )
+    return time.perf_counter() - started
+
+
+async def _drain(passthrough: Passthrough, pages: int) -> tuple[float, float]:
+    """Seconds and pages/s of handling `pages` records, timed from the first handled batch.
+
+    The clock starts once the group is joined and a first batch is done, so the figure is
+    the transport's rate rather than the group join (about half the session timeout).
+    """
+    await passthrough.wait_for(1, limit_s=60)
+    first = time.perf_counter()
+    first_count = passthrough.handled
+    await passthrough.wait_for(pages, limit_s=600)
+    drain = time.perf_counter() - first
+    return drain, (pages - first_count) / drain if drain > 0 else float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogResult:
+    """What the backlog phase measured."""
+
+    pages: int
+    fill_seconds: float
+    drain_seconds: float
+    pages_per_s: float
+
+
+async def backlog_rate(bodies: Sequence[bytes]) -> BacklogResult:
+    """Fill a fresh embedded broker's raw topic with `bodies` (RawPage JSON), then drain it."""
+    async with EmbeddedBroker() as broker:
+        settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        await ensure_topics(settings, [settings.topic_pages, settings.topic_events])
+        publisher = KafkaPublisher(settings)
+        await publisher.start()
+        try:
+            fill = await _fill(settings, publisher, bodies)
+            passthrough = Passthrough(settings, publisher)
+            consumer = BatchConsumer(
+                settings, [settings.topic_pages], "bench-passthrough", passthrough.handle
+            )
+            task = asyncio.create_task(consumer.run())
+            try:
+                drain, rate = await _drain(passthrough, len(bodies))
+            finally:
+                await consumer.stop()
+                await task
+        finally:
+            await publisher.stop()
+    return BacklogResult(len(bodies), fill, drain, rate)
+
+
 async def run(pages: int, rate: float, page_bytes: int) -> None:
     bodies = make_pages(pages, page_bytes)
     async with EmbeddedBroker() as broker:
@@ -110,16 +175,7 @@ async def run(pages: int, rate: float, page_bytes: int) -> None:
         publisher = KafkaPublisher(settings)
         await publisher.start()
         try:
-            started = time.perf_counter()
-            for i in range(0, pages, FILL_BATCH):
-                chunk = bodies[i : i + FILL_BATCH]
-                await publisher.publish(
-                    [
-                        Record(settings.topic_pages, b"%d" % (i + j), body)
-                        for j, body in enumerate(chunk)
-                    ]
-                )
-            fill = time.perf_counter() - started
+            fill = await _fill(settings, publisher, bodies)
             print(f"fill     pages={pages} seconds={fill:.2f} pages/s={pages / fill:,.0f}")
 
             passthrough = Passthrough(settings, publisher)
@@ -128,15 +184,8 @@ async def run(pages: int, rate: float, page_bytes: int) -> None:
             )
             task = asyncio.create_task(consumer.run())
             try:
-                await passthrough.wait_for(1, limit_s=60)  # group joined, first batch done
-                first = time.perf_counter()
-                first_count = passthrough.handled
-                await passthrough.wait_for(pages, limit_s=600)
-                drain = time.perf_counter() - first
-                print(
-                    f"backlog  pages={pages} seconds={drain:.2f} "
-                    f"pages/s={(pages - first_count) / drain:,.0f}"
-                )
+                drain, drained_rate = await _drain(passthrough, pages)
+                print(f"backlog  pages={pages} seconds={drain:.2f} pages/s={drained_rate:,.0f}")
 
                 started = time.perf_counter()
                 tick = 0.01

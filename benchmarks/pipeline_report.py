@@ -1,0 +1,88 @@
+"""How the pipeline benchmark prints what it measured: one line per fact, tagged by phase."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from benchmarks.pipeline_limits import OfflineRate
+from benchmarks.pipeline_phases import DrainOutcome, Outcome
+from benchmarks.pipeline_probe import quantiles
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def mib(kib: int | None) -> str:
+    return "-" if kib is None else f"{kib / 1024:.0f}"
+
+
+def memory_line(memory: Mapping[str, int]) -> str:
+    return " ".join(f"{name}={mib(kib)}" for name, kib in sorted(memory.items()))
+
+
+def cpu_line(cpu: Mapping[str, float], pages: int) -> str:
+    """CPU milliseconds per page by service, enrich workers summed, and the total."""
+    grouped: dict[str, float] = {}
+    for name, seconds in cpu.items():
+        key = "enrich" if name.startswith("enrich") else name
+        grouped[key] = grouped.get(key, 0.0) + seconds
+    parts = [f"{name}={seconds * 1000 / pages:.2f}" for name, seconds in sorted(grouped.items())]
+    return " ".join([*parts, f"total={sum(grouped.values()) * 1000 / pages:.2f}"])
+
+
+def print_outcome(label: str, o: Outcome, *, rates: bool = True) -> None:
+    if rates:
+        print(
+            f"[{label}] pages={o.pages} enrich_workers={o.workers} seconds={o.seconds:.1f} "
+            f"pages/s={o.pages_per_s:.1f} articles/s={o.articles_per_s:.1f} "
+            f"(events published={o.events}, distinct lines in JSONL={o.written})"
+        )
+        print(
+            f"[{label}]   push done at {o.push_s:.1f}s, enrich done at {o.enrich_s:.1f}s, "
+            f"sink done at {o.seconds:.1f}s; service restarts={o.restarts}"
+        )
+    if o.latency is not None:
+        lat = o.latency
+        print(f"[{label}]   ingest-to-sink {quantiles(lat.total_ms)} (events={len(lat.total_ms)})")
+        print(
+            f"[{label}]     of which page->event published {quantiles(lat.enrich_ms)}; "
+            f"event->sink commit seen {quantiles(lat.sink_ms)}; unmatched={lat.missing}"
+        )
+    if o.enrich_batches:
+        print(f"[{label}]   enrich /metrics: {o.enrich_batches}")
+    wall = o.seconds
+    busy = sum(o.cpu.values())
+    print(
+        f"[{label}]   CPU ms/page: {cpu_line(o.cpu, o.pages)} "
+        f"(these processes kept {busy / wall:.2f} cores busy on average)"
+    )
+    print(f"[{label}]   VmHWM MiB: {memory_line(o.memory)}")
+    print(f"[{label}]   load average before: {o.load_before}  after: {o.load_after}", flush=True)
+
+
+def print_offline(rate: OfflineRate) -> None:
+    how = (
+        "1 process"
+        if rate.processes == 1
+        else f"{rate.processes} processes at once (each 1/{rate.processes} of the pages, "
+        "pinned to its own CPU)"
+    )
+    print(
+        f"[offline] newsflow enrich, {how}: seconds={rate.seconds:.1f} "
+        f"pages/s={rate.pages_per_s:.1f} events={rate.events} "
+        f"CPU ms/page={rate.cpu_s * 1000 / rate.pages:.2f} peak_rss_mib={mib(rate.peak_rss_kib)}",
+        flush=True,
+    )
+
+
+def print_drain(d: DrainOutcome) -> None:
+    print(
+        f"[drain] enrich_workers={d.workers} pages={d.pages} start+join={d.join_s:.1f}s "
+        f"steady: {d.steady_pages} pages in {d.steady_s:.1f}s = {d.pages_per_s:.1f} pages/s; "
+        f"from start: {d.total_s:.1f}s = {d.pages / d.total_s:.1f} pages/s"
+    )
+    print(f"[drain]   enrich /metrics: {d.enrich_batches}")
+    print(f"[drain]   CPU ms/page (steady): {cpu_line(d.cpu, d.steady_pages)}")
+    print(f"[drain]   VmHWM MiB: {memory_line(d.memory)}")
+    print(f"[drain]   load average before: {d.load_before}  after: {d.load_after}", flush=True)
