@@ -212,6 +212,10 @@ class Pipeline:
                 **env,
                 "NEWSFLOW_METRICS_PORT": str(self.options.metrics_port_of(name)),
                 "NEWSFLOW_METRICS_URL_FILE": str(self._url_dir / f"{name}.url"),
+                # One variable names the group of either service: each child gets its own.
+                "NEWSFLOW_CONSUMER_GROUP": (
+                    self.options.sink_group if name == "sink" else self.options.enrich_group
+                ),
             }
             await self.supervisor.start(name, _service_argv(name.split("-")[0]), worker_env)
         await self.supervisor.start("ingest", _service_argv("ingest"), env)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -115,14 +116,32 @@ class SqliteDedupeStore:
 
 
 def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    # Switching a new file to WAL does not wait on the busy handler: a second process
+    # opening the same new file at that moment gets "database is locked" at once, so the
+    # whole opening is retried until the busy timeout runs out.
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return _open_once(path, busy_timeout)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so the write lock is
     # taken before the first read and two processes cannot interleave a batch.
     db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode loses at most the last commits on power loss; a lost
-    # registration is only re-registered when its page is reprocessed.
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode loses at most the last commits on power loss; a lost
+        # registration is only re-registered when its page is reprocessed.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+    except BaseException:
+        db.close()
+        raise
     return db
 
 

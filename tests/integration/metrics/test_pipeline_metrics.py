@@ -38,6 +38,9 @@ async def pipeline(kafka_settings: KafkaSettings, tmp_path: Path) -> AsyncIterat
         http_port=free_port(),
         metrics_port=0,
         drain_timeout=WAIT_S,
+        # Groups of their own: the session broker also hosts other tests' groups.
+        enrich_group=f"enrich-{k.topic_pages}",
+        sink_group=f"sink-{k.topic_pages}",
         env={
             "NEWSFLOW_DATA_DIR": str(tmp_path),
             "NEWSFLOW_KAFKA_TOPIC_PAGES": k.topic_pages,
