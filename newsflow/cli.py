@@ -44,6 +44,7 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
         asyncio.run(serve(settings, KafkaSettings()))
         return 0
     from services.enrich.dedupe import Deduper, InMemoryDedupeStore
+    from services.enrich.language import load_language_model
     from services.enrich.offline import enrich_lines
     from services.enrich.process import PageProcessor
 
@@ -51,6 +52,7 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
         InMemoryDedupeStore(), window=settings.dedupe_window, threshold=settings.dedupe_threshold
     )
     processor = PageProcessor(deduper)
+    load_language_model(settings.model_cache_dir)
     path: Path = args.pages
     with sys.stdin if str(path) == "-" else path.open(encoding="utf-8") as lines:
         summary = asyncio.run(

@@ -2,17 +2,21 @@
 
 Owns `to_iso639_1` (reduce a declared tag such as "en-GB", "zh_CN" or "deu" to a two-letter
 code) and `detect_language` (py3langid over the start of the text, weighed against the
-language the page declares). The py3langid model is pure data, loaded once on first use.
+language the page declares). The py3langid model is pure data, loaded once per process:
+services call `load_language_model` at start (from the unpacked copy `language_model` keeps
+in a cache directory); otherwise the first detection loads the packaged model.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from pathlib import Path
 from typing import Final
 
 import numpy as np
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
+
+from services.enrich.language_model import load_identifier
 
 # Enough text to tell languages apart (py3langid is above 0.99 sure of the language of a news
 # paragraph from 400 characters); its cost grows with the length it reads: about 0.2 ms for
@@ -110,10 +114,24 @@ def to_iso639_1(tag: str | None) -> str | None:
     return primary if _TWO_LETTERS.fullmatch(primary) else None
 
 
-@cache
+_model: list[LanguageIdentifier] = []
+
+
+def load_language_model(cache_dir: Path | None) -> None:
+    """Load the detector's model now, through the unpacked copy under `cache_dir` if given.
+
+    Once per process; later calls do nothing. Services call it at start, so that no page
+    pays for the load.
+    """
+    if not _model:
+        # norm_probs gives calibrated probabilities, which the thresholds above are set against.
+        _model.append(load_identifier(cache_dir, norm_probs=True))
+
+
 def _identifier() -> LanguageIdentifier:
-    # norm_probs gives calibrated probabilities, which the thresholds above are set against.
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if not _model:
+        load_language_model(None)
+    return _model[0]
 
 
 def _ranked(sample: str) -> list[tuple[str, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from newsflow.settings import KafkaSettings
 from services.enrich.dedupe import Deduper, DedupeStore, InMemoryDedupeStore
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
+from services.enrich.language import load_language_model
 from services.enrich.metrics import EnrichMetrics, TimedDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
@@ -65,6 +67,7 @@ async def serve(
         beating(health),
         open_dedupe_store(settings) as store,
     ):
+        await asyncio.to_thread(load_language_model, settings.model_cache_dir)
         deduper = Deduper(
             TimedDedupeStore(store, metrics),
             window=settings.dedupe_window,

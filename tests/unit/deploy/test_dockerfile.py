@@ -114,7 +114,12 @@ def test_image_environment_names_are_settings_fields() -> None:
     """Every NEWSFLOW_*/KAFKA_* ENV of the image is read by at least one service."""
     read = frozenset().union(*(service_env_names(service) for service in SERVICES))
     ours = {name for name in _env_assignments() if re.match(r"(NEWSFLOW|KAFKA)_", name)}
-    assert ours == {"NEWSFLOW_HTTP_HOST", "NEWSFLOW_METRICS_HOST", "NEWSFLOW_DATA_DIR"}
+    assert ours == {
+        "NEWSFLOW_HTTP_HOST",
+        "NEWSFLOW_METRICS_HOST",
+        "NEWSFLOW_DATA_DIR",
+        "NEWSFLOW_CACHE_DIR",
+    }
     assert ours <= read
     # Listeners bind every interface inside a container, or nothing outside could reach them.
     assert _env_assignments()["NEWSFLOW_HTTP_HOST"] == "0.0.0.0"
@@ -128,3 +133,9 @@ def test_healthcheck_runs_the_probe_the_image_copies() -> None:
     assert command[0] == "python"
     assert f"deploy/healthcheck.py {command[1]}" in _all("COPY")
     assert (DEPLOY / "healthcheck.py").is_file()
+
+
+def test_language_model_is_unpacked_where_the_image_points_the_cache() -> None:
+    """The build unpacks the language model into NEWSFLOW_CACHE_DIR, so replicas start fast."""
+    cache = _env_assignments()["NEWSFLOW_CACHE_DIR"]
+    assert any("load_identifier" in run and cache in run for run in _all("RUN"))
