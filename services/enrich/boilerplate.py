@@ -256,14 +256,18 @@ def _is_notice(lower: str) -> bool:
     )
 
 
-def boilerplate_kind(line: str) -> BoilerplateKind | None:
-    """The boilerplate kind of a whitespace-normalised line, or None for possible article text."""
+def boilerplate_kind(line: str, words: int | None = None) -> BoilerplateKind | None:
+    """The boilerplate kind of a whitespace-normalised line, or None for possible article text.
+
+    `words` is the line's `word_count` when the caller has it already.
+    """
     if not line:
         return None
     if _HAS_WORD.search(line) is None:
         # Separators and ornaments: "* * *", "———", "•".
         return BoilerplateKind.INLINE
-    words = word_count(line)
+    if words is None:
+        words = word_count(line)
     if words > 60:
         return None
     lower = line.casefold()

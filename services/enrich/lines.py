@@ -8,10 +8,9 @@ its shape (`text`). The result is memoised for short lines, which repeat from pa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum, auto
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from services.enrich.boilerplate import BoilerplateKind, boilerplate_kind
 from services.enrich.text import is_name_like, is_paragraph_like, word_count
@@ -45,9 +44,8 @@ HEADER_KINDS: Final = (LineKind.TIME, LineKind.SOURCE_TIME, LineKind.DASH)
 TEXT_KINDS: Final = (LineKind.SHORT, LineKind.PARA)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A classified non-blank line."""
+class Line(NamedTuple):
+    """A classified non-blank line (a NamedTuple: built once per line, it must be cheap)."""
 
     text: str
     kind: LineKind
@@ -159,10 +157,12 @@ def _header_line(text: str) -> Line | None:
 
 
 def _classify(text: str) -> Line:
-    kind = boilerplate_kind(text)
+    # Counting the words of a long paragraph is a scan of every character: done once here.
+    words = word_count(text)
+    kind = boilerplate_kind(text, words)
     if kind is not None:
         return Line(text, LineKind.SECTION if kind is BoilerplateKind.SECTION else LineKind.INLINE)
-    return _header_line(text) or _text_line(text)
+    return _header_line(text) or _text_line(text, words)
 
 
 # Short lines repeat from page to page (widgets, publishers, ages): their classification is
@@ -175,8 +175,8 @@ def classify_line(text: str) -> Line:
     return _classify_short(text) if len(text) <= _CACHED_CHARS else _classify(text)
 
 
-def _text_line(text: str) -> Line:
-    return Line(text, LineKind.PARA if is_paragraph_like(text) else LineKind.SHORT)
+def _text_line(text: str, words: int | None = None) -> Line:
+    return Line(text, LineKind.PARA if is_paragraph_like(text, words) else LineKind.SHORT)
 
 
 def as_text(line: Line) -> Line:
