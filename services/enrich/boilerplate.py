@@ -182,15 +182,26 @@ _NOTICE_HINTS: Final = (
     "©", "(c)", "copyright", "reserv", "vorbehalten", "защищены", "responsible", "recaptcha",
     "agree", "accept",
 )  # fmt: skip
+_NOTICE_STARTS: Final = ("©", "(c)", "copyright")
+_RIGHTS_RESERVED: Final = (
+    "all rights reserved", "todos los derechos reservados", "alle rechte vorbehalten",
+    "tous droits réservés", "tutti i diritti riservati", "todos os direitos reservados",
+    "alle rechten voorbehouden", "все права защищены",
+)  # fmt: skip
+# Every _NOTICES match away from the line start holds one of these phrases. A hint word such
+# as "agree" is common in paragraphs, and the regex (word boundaries at every position) costs
+# far more than a few substring scans, so it only runs where one of them is found.
+_NOTICE_PHRASES: Final = (
+    "not responsible for the content of", "protected by recaptcha", "you agree to ",
+    "you accept ", *_RIGHTS_RESERVED,
+)  # fmt: skip
 _NOTICES: Final = re.compile(
     r"|".join(
         (
             r"^(?:©|\(c\)|copyright\b)",
             r"\bnot responsible for the content of\b|\bprotected by recaptcha\b"
             r"|\b(?:you agree to|you accept) (?:our|the) (?:terms|use of|privacy|cookie)",
-            r"\b(?:all rights reserved|todos los derechos reservados|alle rechte vorbehalten"
-            r"|tous droits réservés|tutti i diritti riservati|todos os direitos reservados"
-            r"|alle rechten voorbehouden|все права защищены)\b",
+            rf"\b(?:{'|'.join(_RIGHTS_RESERVED)})\b",
         )
     )
 )
@@ -203,6 +214,7 @@ _COOKIE_CONTEXT: Final = re.compile(
     r"|terceros|tiers|drittanbieter|datenschutz\w*|privacy|privacidad|confidentialité)\b"
 )
 _MENU_SEPARATORS: Final = re.compile(r"\s+[|›»>/•·]\s+")
+_MENU_MARK: Final = re.compile(r"[|›»>/•·]")
 
 
 def _is_menu(line: str) -> bool:
@@ -211,12 +223,21 @@ def _is_menu(line: str) -> bool:
     return len(parts) >= 3 and all(0 < word_count(part) <= 4 for part in parts)
 
 
+def _has_any(text: str, needles: tuple[str, ...]) -> bool:
+    # A plain loop: `any()` over a generator costs more than the substring scans themselves.
+    for needle in needles:  # noqa: SIM110
+        if needle in text:
+            return True
+    return False
+
+
 def _shape_kind(lower: str) -> BoilerplateKind | None:
-    if _SECTION_STARTS.match(lower) or any(
-        hint in lower and pattern.search(lower) for hint, pattern in _ANYWHERE
-    ):
+    if _SECTION_STARTS.match(lower):
         return BoilerplateKind.SECTION
-    if any(mark in lower for mark in "|›»>/•·") and _is_menu(lower):
+    for hint, pattern in _ANYWHERE:
+        if hint in lower and pattern.search(lower):
+            return BoilerplateKind.SECTION
+    if _MENU_MARK.search(lower) and _is_menu(lower):
         return BoilerplateKind.SECTION
     return BoilerplateKind.INLINE if _INLINE_STARTS.match(lower) else None
 
@@ -228,17 +249,25 @@ def _is_notice(lower: str) -> bool:
         and _COOKIE_CONTEXT.search(lower) is not None
     ):
         return True
-    return any(hint in lower for hint in _NOTICE_HINTS) and _NOTICES.search(lower) is not None
+    return (
+        _has_any(lower, _NOTICE_HINTS)
+        and (lower.startswith(_NOTICE_STARTS) or _has_any(lower, _NOTICE_PHRASES))
+        and _NOTICES.search(lower) is not None
+    )
 
 
-def boilerplate_kind(line: str) -> BoilerplateKind | None:
-    """The boilerplate kind of a whitespace-normalised line, or None for possible article text."""
+def boilerplate_kind(line: str, words: int | None = None) -> BoilerplateKind | None:
+    """The boilerplate kind of a whitespace-normalised line, or None for possible article text.
+
+    `words` is the line's `word_count` when the caller has it already.
+    """
     if not line:
         return None
     if _HAS_WORD.search(line) is None:
         # Separators and ornaments: "* * *", "———", "•".
         return BoilerplateKind.INLINE
-    words = word_count(line)
+    if words is None:
+        words = word_count(line)
     if words > 60:
         return None
     lower = line.casefold()

@@ -8,10 +8,9 @@ its shape (`text`). The result is memoised for short lines, which repeat from pa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum, auto
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from services.enrich.boilerplate import BoilerplateKind, boilerplate_kind
 from services.enrich.text import is_name_like, is_paragraph_like, word_count
@@ -39,13 +38,14 @@ class LineKind(Enum):
     """Sentence-shaped text: a paragraph."""
 
 
-HEADER_KINDS: Final = frozenset({LineKind.TIME, LineKind.SOURCE_TIME, LineKind.DASH})
-TEXT_KINDS: Final = frozenset({LineKind.SHORT, LineKind.PARA})
+# Tuples rather than sets: `in` compares members by identity, where a set would call
+# `Enum.__hash__`, a Python function, on every test of the splitter's inner loops.
+HEADER_KINDS: Final = (LineKind.TIME, LineKind.SOURCE_TIME, LineKind.DASH)
+TEXT_KINDS: Final = (LineKind.SHORT, LineKind.PARA)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A classified non-blank line."""
+class Line(NamedTuple):
+    """A classified non-blank line (a NamedTuple: built once per line, it must be cheap)."""
 
     text: str
     kind: LineKind
@@ -62,6 +62,9 @@ _CACHED_CHARS: Final = 120
 _DASH: Final = re.compile(r"^[-–—]\s*(\S.*)$")
 # Between a publisher and a time on one line: "·", "|", "•", a spaced dash, or a comma.
 _JOIN: Final = re.compile(r"\s*[·|•]\s*|\s+[-–—]\s+|,\s+")
+# Every _JOIN match holds one of these: `_JOIN` can use no prefix scan (it may start with
+# spaces), so this one-character class is searched first and rules out most lines at once.
+_JOIN_MARKS: Final = re.compile(r"[·|•,\-–—]")
 _SEPARATOR_CHARS: Final = " ·|•-–—,:/"
 _BY: Final = re.compile(r"^(?:by|por|von|par|di|door|от)\s+", re.IGNORECASE)
 _CREDIT: Final = re.compile(
@@ -101,7 +104,7 @@ def is_publisher(line: str) -> bool:
 
 def _source_and_time(text: str) -> tuple[str | None, str] | None:
     """(publisher, time text) for a line such as "Russia Today · 4h" or "4h | Reuters"."""
-    joins = list(_JOIN.finditer(text))
+    joins = list(_JOIN.finditer(text)) if _JOIN_MARKS.search(text) else []
     for join in joins:
         left, right = text[: join.start()], text[join.end() :]
         for name, when in ((left, right), (right, left)):
@@ -112,7 +115,7 @@ def _source_and_time(text: str) -> tuple[str | None, str] | None:
                 source = publisher_name(name)
                 if source is not None:
                     return source, when
-    if joins or word_count(text) > 6 or not any(char.isdigit() for char in text):
+    if joins or word_count(text) > 6 or not any(map(str.isdigit, text)):
         return None
     # No separator: "Reuters 2 hours ago". Only an explicit age or dated day is found here,
     # and the rest must read as a name, so that a headline ending in "today" stays one.
@@ -154,10 +157,12 @@ def _header_line(text: str) -> Line | None:
 
 
 def _classify(text: str) -> Line:
-    kind = boilerplate_kind(text)
+    # Counting the words of a long paragraph is a scan of every character: done once here.
+    words = word_count(text)
+    kind = boilerplate_kind(text, words)
     if kind is not None:
         return Line(text, LineKind.SECTION if kind is BoilerplateKind.SECTION else LineKind.INLINE)
-    return _header_line(text) or as_text(Line(text, LineKind.SHORT))
+    return _header_line(text) or _text_line(text, words)
 
 
 # Short lines repeat from page to page (widgets, publishers, ages): their classification is
@@ -170,6 +175,10 @@ def classify_line(text: str) -> Line:
     return _classify_short(text) if len(text) <= _CACHED_CHARS else _classify(text)
 
 
+def _text_line(text: str, words: int | None = None) -> Line:
+    return Line(text, LineKind.PARA if is_paragraph_like(text, words) else LineKind.SHORT)
+
+
 def as_text(line: Line) -> Line:
     """The same line read as plain text (a dashed name that turned out not to be a header)."""
-    return Line(line.text, LineKind.PARA if is_paragraph_like(line.text) else LineKind.SHORT)
+    return _text_line(line.text)

@@ -39,7 +39,7 @@ from services.enrich.text import (
     ends_sentence,
     ends_with_full_stop,
     is_name_like,
-    normalise_text,
+    text_lines,
     word_count,
 )
 
@@ -81,9 +81,9 @@ class _Header:
 def _reads_as_title(line: Line) -> bool:
     """Short, or title-sized without a final period (a long question headline)."""
     return line.kind is LineKind.SHORT or (
-        word_count(line.text) <= TITLE_MAX_WORDS
-        and len(line.text) <= TITLE_MAX_CHARS
+        len(line.text) <= TITLE_MAX_CHARS
         and not ends_with_full_stop(line.text)
+        and word_count(line.text) <= TITLE_MAX_WORDS
     )
 
 
@@ -187,7 +187,7 @@ def _find_headers(lines: list[Line]) -> list[_Header]:
 
 def _is_stray(line: str) -> bool:
     """A few words with no sentence end: a credit, a site name or an unknown widget."""
-    return word_count(line) <= 8 and not ends_sentence(line)
+    return not ends_sentence(line) and word_count(line) <= 8
 
 
 def _trim(paragraphs: list[str]) -> list[str]:
@@ -219,9 +219,12 @@ def _headerless(lines: list[Line], start: int, stop: int) -> list[tuple[int, Art
     part: list[int] = []
     opening = start == 0
     for i in range(start, stop + 1):
-        if i < stop and lines[i].kind is not LineKind.SECTION:
-            if lines[i].kind is not LineKind.INLINE:
+        kind = lines[i].kind if i < stop else LineKind.SECTION
+        if kind is not LineKind.SECTION:
+            if kind is not LineKind.INLINE:
                 part.append(i)
+            continue
+        if not part:
             continue
         article = _part_article(lines, part, opening=opening)
         if article is not None:
@@ -241,9 +244,9 @@ def _part_article(
     lead is the site's masthead.
     """
     kinds = [lines[j].kind for j in part]
-    first_para = next((n for n, kind in enumerate(kinds) if kind is LineKind.PARA), None)
-    if first_para is None:
+    if LineKind.PARA not in kinds:
         return None
+    first_para = kinds.index(LineKind.PARA)
     at = first_para - 1
     source = None
     while at >= 0 and kinds[at] is LineKind.BYLINE:
@@ -266,7 +269,7 @@ def _part_article(
 
 def split_text_page(text: str) -> list[ArticleDraft]:
     """The articles of an aggregator text page, in page order; [] when there are none."""
-    lines = [classify_line(line) for line in normalise_text(text).split("\n") if line]
+    lines = [classify_line(line) for line in text_lines(text)]
     _demote_stray_dashes(lines)
     headers = _find_headers(lines)
     found: list[tuple[int, ArticleDraft]] = []

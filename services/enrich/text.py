@@ -50,6 +50,13 @@ def normalise_text(raw: str) -> str:
     runs of spaces collapse to one and each line is stripped. Quotes, dashes and all other
     characters are kept as they are.
     """
+    text = _single_spaced(raw)
+    if " \n" in text or "\n " in text:
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
+    return text.strip(" ")
+
+
+def _single_spaced(raw: str) -> str:
     # `in` and `replace` are fast C scans; a regex character class over a non-ASCII page
     # is several times slower, and most pages hold none of these characters at all.
     text = raw.replace("\r\n", "\n") if "\r" in raw else raw
@@ -59,14 +66,21 @@ def normalise_text(raw: str) -> str:
                 text = text.replace(char, by)
     while "  " in text:
         text = text.replace("  ", " ")
-    if " \n" in text or "\n " in text:
-        text = text.replace(" \n", "\n").replace("\n ", "\n")
-    return text.strip(" ")
+    return text
 
 
 def split_lines(text: str) -> list[str]:
     """The lines of normalised text, blank lines included (as "")."""
     return normalise_text(text).split("\n")
+
+
+def text_lines(raw: str) -> list[str]:
+    """The non-blank lines of `normalise_text(raw)`, in order.
+
+    Stripping each line here costs less than the two scans of the whole page that
+    `normalise_text` needs to strip them in place.
+    """
+    return [stripped for line in _single_spaced(raw).split("\n") if (stripped := line.strip(" "))]
 
 
 def word_count(line: str) -> int:
@@ -89,13 +103,15 @@ def ends_with_full_stop(line: str) -> bool:
     return _last_significant(line) in ".。"
 
 
-def is_paragraph_like(line: str) -> bool:
+def is_paragraph_like(line: str, words: int | None = None) -> bool:
     """True when a normalised line reads as running text rather than a headline.
 
     A headline is short and has no final period; a question or exclamation headline is
-    still a headline while it is short and holds a single sentence.
+    still a headline while it is short and holds a single sentence. `words` is the line's
+    `word_count` when the caller has it already.
     """
-    words = word_count(line)
+    if words is None:
+        words = word_count(line)
     if words > TITLE_MAX_WORDS or len(line) > TITLE_MAX_CHARS:
         return True
     last = _last_significant(line)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -75,6 +76,14 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).strip(_WRAPPERS).strip()
 
 
+# Time texts repeat from line to line and page to page ("4h", "17 minutes ago", "Reuters"
+# beside them), and the splitter reads each one again when the article is dated. Readings
+# are immutable and depend on the text alone, so the last few thousand are kept: at most
+# _CACHED_READINGS entries of at most 4 * _MAX_LINE characters each.
+_CACHED_READINGS: Final = 8192
+
+
+@lru_cache(maxsize=_CACHED_READINGS)
 def _read(text: str) -> tuple[str, Reading | None]:
     if len(text) > 4 * _MAX_LINE:
         return "", None
@@ -84,9 +93,15 @@ def _read(text: str) -> tuple[str, Reading | None]:
     return line, parse(line)
 
 
+def _may_be_time(text: str) -> bool:
+    # Every word of a time is a time word, whatever else the grammar then asks: checking
+    # this first keeps the many lines that are no time (titles, names) out of the cache.
+    return len(text) <= 4 * _MAX_LINE and could_be_time_word(text)
+
+
 def is_time_expression(text: str) -> bool:
     """Whether the whole (short) line is a relative age, a day word or a written date."""
-    return _read(text)[1] is not None
+    return _may_be_time(text) and _read(text)[1] is not None
 
 
 def find_time_expression(text: str) -> tuple[int, int] | None:
@@ -143,6 +158,8 @@ def _edge_time(text: str, begin: int, end: int) -> tuple[int, int] | None:
 
 
 def _is_explicit(text: str) -> bool:
+    if not _may_be_time(text):
+        return False
     reading = _read(text)[1]
     if isinstance(reading, Age):
         return reading.marked

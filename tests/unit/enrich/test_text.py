@@ -13,6 +13,7 @@ from services.enrich.text import (
     is_paragraph_like,
     normalise_text,
     split_lines,
+    text_lines,
     word_count,
 )
 
@@ -54,6 +55,22 @@ def test_quotes_dashes_and_other_characters_are_kept() -> None:
 def test_split_lines_keeps_blank_lines() -> None:
     """split_lines gives the normalised lines with blank ones as empty strings."""
     assert split_lines("a \r\n\r\n b") == ["a", "", "b"]
+
+
+def test_text_lines_drop_blank_lines() -> None:
+    """text_lines gives the normalised lines without the blank ones."""
+    assert text_lines(" a \r\n\u00a0\r\n  b  c \n") == ["a", "b c"]
+
+
+_WHITESPACE_HEAVY = st.text(
+    alphabet=st.sampled_from(list("ab é\n\r\t\x85\x1c\u00a0\u2028\u3000\u200b\ufeff\u00ad"))
+)
+
+
+@given(st.one_of(st.text(), _WHITESPACE_HEAVY))
+def test_text_lines_are_the_non_blank_normalised_lines(raw: str) -> None:
+    """text_lines agrees with normalise_text split at newlines, blank lines left out."""
+    assert text_lines(raw) == [line for line in normalise_text(raw).split("\n") if line]
 
 
 @given(st.text())
