@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from newsflow import push_options, tail_options
 from newsflow.logs import configure_logging
 
 # The imports below are deferred on purpose: `newsflow tail` should not load trafilatura.
@@ -123,6 +124,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_push(args: argparse.Namespace) -> int:
+    from newsflow import push
+
+    return push.run(args)
+
+
+def _cmd_tail(args: argparse.Namespace) -> int:
+    from newsflow import tail
+
+    return tail.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -160,15 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drain-timeout", type=float, default=120.0, help="seconds (default 120)")
     run.set_defaults(handler=_cmd_run)
 
-    from newsflow import push as push_command
-    from newsflow import tail as tail_command
-
     push = commands.add_parser("push", help="push files (text, HTML, NDJSON, WARC) to ingest")
-    push_command.add_arguments(push)
-    push.set_defaults(handler=push_command.run)
+    push_options.add_arguments(push)
+    push.set_defaults(handler=_cmd_push)
     tail = commands.add_parser("tail", help="print article events as a downstream consumer")
-    tail_command.add_arguments(tail)
-    tail.set_defaults(handler=tail_command.run)
+    tail_options.add_arguments(tail)
+    tail.set_defaults(handler=_cmd_tail)
     return parser
 
 

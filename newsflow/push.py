@@ -32,12 +32,13 @@ from tqdm import tqdm
 from newsflow.clock import utc_now
 from newsflow.logs import configure_logging
 from newsflow.push_answers import page_ids, refused_lines, rejection
+from newsflow.push_options import check_url
 from newsflow.push_retry import RETRIABLE_STATUSES, RetryPolicy, parse_retry_after, retry_delay
 from newsflow.push_sources import Item, ReadOptions, read_paths
 from newsflow.push_summary import PushSummary, Tally
 from newsflow.push_units import BatchUpload, RawUpload, Rejection, Skip, Upload
 
-__all__ = ["PushSummary", "RetryPolicy", "add_arguments", "push_paths", "run"]
+__all__ = ["PushSummary", "RetryPolicy", "push_paths", "run"]
 
 _log = structlog.get_logger("newsflow.push")
 _USER_AGENT: Final = "newsflow-push/1"
@@ -65,7 +66,7 @@ async def push_paths(
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    _check_url(base_url)
+    check_url(base_url)
     options = ReadOptions(source=source, fetched_at=fetched_at, batch_size=batch_size)
     retry = replace(policy or RetryPolicy(), max_retries=max_retries)
     headers = {"User-Agent": _USER_AGENT}
@@ -203,38 +204,6 @@ class _Sender:
         self._bar.set_postfix(rejected=sum(self._tally.rejected.values()), refresh=False)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `newsflow push` options, for the CLI to install on its subcommand parser."""
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
-    parser.add_argument(
-        "--url", type=_http_url, default="http://127.0.0.1:8080", help="base URL of ingest"
-    )
-    parser.add_argument(
-        "--token",
-        default=os.environ.get("NEWSFLOW_PUSH_TOKEN"),
-        help="bearer token for ingest (default: $NEWSFLOW_PUSH_TOKEN)",
-    )
-    parser.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight")
-    parser.add_argument("--source", help="source of raw pages (default: inferred per page)")
-    parser.add_argument(
-        "--fetched-at",
-        type=_aware_datetime,
-        help="RFC 3339 fetch time of HTML and text files (default: each file's mtime)",
-    )
-    parser.add_argument(
-        "--batch-size", type=_positive_int, default=100, help="JSON pages per batch request"
-    )
-    parser.add_argument(
-        "--max-retries", type=int, default=8, help="retries per request on 429, 503 or no answer"
-    )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="progress bar on stderr when it is a terminal",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Run `newsflow push` from parsed arguments; print the summary to stderr; the exit code."""
     configure_logging("push", os.environ.get("NEWSFLOW_LOG_LEVEL", "WARNING"))
@@ -253,37 +222,3 @@ def run(args: argparse.Namespace) -> int:
     )
     print(summary.render(), file=sys.stderr)
     return summary.exit_code
-
-
-def _check_url(text: str) -> None:
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        raise ValueError(f"{text!r} is not a URL: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"{text!r} is not an http(s) URL such as http://127.0.0.1:8080")
-
-
-def _http_url(text: str) -> str:
-    try:
-        _check_url(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-    return text
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
-
-
-def _aware_datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from exc
-    if value.utcoffset() is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no timezone offset; add Z or +HH:MM")
-    return value

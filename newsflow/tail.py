@@ -35,7 +35,7 @@ from newsflow.logs import configure_logging
 from newsflow.settings import KafkaSettings
 from schemas import ArticleEvent
 
-__all__ = ["add_arguments", "format_pretty", "run", "tail"]
+__all__ = ["format_pretty", "run", "tail"]
 
 _log = structlog.get_logger("newsflow.tail")
 _STOP_GRACE_S: Final = 10.0
@@ -184,22 +184,6 @@ def _render(message: Message, pretty: bool) -> str | None:
         )
         return None
     return format_pretty(event) if pretty else event.model_dump_json()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `newsflow tail` options, for the CLI to install on its subcommand parser."""
-    parser.add_argument(
-        "--from-beginning", action="store_true", help="also print events older than now"
-    )
-    parser.add_argument(
-        "--group", help="consumer group to read as (resumes from and commits its offsets)"
-    )
-    parser.add_argument("--max", type=int, dest="max_events", help="stop after N events")
-    parser.add_argument("--timeout", type=float, dest="timeout_s", help="stop after S seconds")
-    parser.add_argument("--topic", help="topic to read (default: articles.events)")
-    parser.add_argument(
-        "--pretty", action="store_true", help="print `published_at  source  title` lines"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
