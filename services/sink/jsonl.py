@@ -206,7 +206,8 @@ class JsonlWriter(BatchingWriter):
     @property
     def known_ids(self) -> int:
         """How many event_ids the writer holds in memory for dedupe."""
-        return sum(map(len, self._hours.values()))
+        # list() copies the values in one step: a write in its thread may change the dict.
+        return sum(map(len, list(self._hours.values())))
 
     @property
     def cached_hours(self) -> int:
