@@ -21,7 +21,7 @@ def make_writer(settings: SinkSettings) -> BatchingWriter:
         )
     return JsonlWriter(
         settings.data_dir,
-        retention_hours=settings.jsonl_retention_hours,
+        cached_hours=settings.jsonl_cached_hours,
         batch_max=settings.sink_batch_max,
     )
 

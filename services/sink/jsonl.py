@@ -12,12 +12,18 @@ Layout: `<data_dir>/articles/YYYY/MM/DD/HH.jsonl` (UTC hour of `fetched_at`), on
   Only the last, unacknowledged write can be torn, so the cut never loses an acked event.
 - One writer per data directory: an exclusive `flock` on `articles/.writer.lock`.
 
-Replays: the writer keeps the event_ids of the last `retention_hours` hours of files in
-memory (loaded at start, pruned as the clock moves on) and skips ids it has. An event for
-an older hour loads that hour's ids on demand, so no file ever holds an event_id twice.
-Memory is about 130 bytes per retained id (dict slot plus a 34-character str, measured with
-tracemalloc): the default 168 hours at 10,000 events an hour is 1.7 million ids, about 220 MB,
-and reading them back on start costs one pass over those files.
+Replays: the writer keeps the event_ids of the `cached_hours` hour files it touched last
+in memory (least recently touched out first, after each batch) and skips ids it has. An
+hour touched again after it left the cache reads its ids back from its file first, so no
+file ever holds an event_id twice however old the hour, and memory is bounded by the
+cached hours, not by the input. An id already in another cached hour is skipped too (one
+line per event_id, as PostgreSQL keeps one row); across hours out of the cache there is no
+such check. Memory is about 130 bytes per cached id (set slot plus a 34-character str,
+measured with tracemalloc): the default 168 hours (a week) at 10,000 events an hour is 1.7
+million ids, about 220 MB, whatever the input; a smaller bound saves memory where batches
+span few hours (a live crawl). Reading an hour back costs one pass over its file (the id is
+read off the front of each line); a replay, the last uncommitted batches, touches the
+hours written last, which are cached.
 """
 
 from __future__ import annotations
@@ -25,14 +31,14 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 import orjson
 import structlog
 
-from newsflow.clock import Clock, utc_now
 from schemas import ArticleEvent
 from services.sink.errors import SinkError, SinkUnavailable
 from services.sink.writer import BatchingWriter, event_json
@@ -40,6 +46,7 @@ from services.sink.writer import BatchingWriter, event_json
 ARTICLES_DIR = "articles"
 _LOCK_NAME = ".writer.lock"
 _TAIL_CHUNK = 1 << 16
+_ID_PREFIX = b'{"event_id":"'
 
 _log = structlog.get_logger(__name__)
 
@@ -82,9 +89,23 @@ def decode_line(line: bytes) -> ArticleEvent:
 
 
 def line_event_id(line: bytes) -> str | None:
-    """The event_id of a complete line, or None when the line is torn or not an event."""
+    """The event_id of a complete line, or None when the line is torn or not an event.
+
+    A line as `encode_line` writes it (`{"event_id":"...",` first, `}` and the newline last)
+    gives its id without parsing the rest: reading an hour's ids back costs a few string
+    operations per line, not a JSON parse of the whole article.
+    """
     if not line.endswith(b"\n"):
         return None
+    if line.startswith(_ID_PREFIX) and line.endswith(b"}\n"):
+        end = line.find(b'"', len(_ID_PREFIX))
+        if end > len(_ID_PREFIX) and line[end + 1 : end + 2] == b",":
+            raw = line[len(_ID_PREFIX) : end]
+            if b"\\" not in raw:
+                try:
+                    return raw.decode()
+                except UnicodeDecodeError:
+                    return None
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -172,45 +193,38 @@ def _read_ids(path: Path) -> list[str]:
 class JsonlWriter(BatchingWriter):
     """Appends events to hourly JSONL files under `data_dir`, deduped by event_id."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        retention_hours: int = 168,
-        batch_max: int = 500,
-        clock: Clock = utc_now,
-    ) -> None:
+    def __init__(self, data_dir: Path, *, cached_hours: int = 168, batch_max: int = 500) -> None:
         super().__init__(batch_max=batch_max)
-        if retention_hours < 1:
-            raise ValueError(f"retention_hours must be at least 1, got {retention_hours}")
+        if cached_hours < 1:
+            raise ValueError(f"cached_hours must be at least 1, got {cached_hours}")
         self._root = data_dir
-        self._retention = timedelta(hours=retention_hours)
-        self._clock = clock
-        self._ids: dict[str, datetime] = {}
-        """event_id -> hour of its file, for every retained hour plus old hours touched."""
-        self._cutoff = datetime.min.replace(tzinfo=UTC)
-        """Every hour at or after this one has its ids in `_ids`."""
-        self._old_hours: set[datetime] = set()
-        """Hours before the cutoff whose ids were loaded on demand."""
+        self._cached_hours = cached_hours
+        self._hours: OrderedDict[datetime, set[str]] = OrderedDict()
+        """hour -> the event_ids of its file, least recently touched first."""
         self._lock_fd: int | None = None
 
     @property
     def known_ids(self) -> int:
         """How many event_ids the writer holds in memory for dedupe."""
-        return len(self._ids)
+        # list() copies the values in one step: a write in its thread may change the dict.
+        return sum(map(len, list(self._hours.values())))
+
+    @property
+    def cached_hours(self) -> int:
+        """How many hour files have their event_ids in memory (at most `cached_hours`)."""
+        return len(self._hours)
 
     async def _open(self) -> None:
-        await self._run(self._open_sync, self._clock())
+        await self._run(self._open_sync)
 
     async def _write_batch(self, events: Sequence[ArticleEvent]) -> None:
-        await self._run(self._write_sync, events, self._clock())
+        await self._run(self._write_sync, events)
 
     async def _close(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
-        self._ids.clear()
-        self._old_hours.clear()
+        self._hours.clear()
 
     async def _run(self, work: Callable[..., None], *args: object) -> None:
         # fsync and reads block for milliseconds: keep them off the event loop.
@@ -219,7 +233,7 @@ class JsonlWriter(BatchingWriter):
         except OSError as exc:
             raise SinkUnavailable(f"JSONL I/O under {self._root} failed: {exc}") from exc
 
-    def _open_sync(self, now: datetime) -> None:
+    def _open_sync(self) -> None:
         articles = self._root / ARTICLES_DIR
         _make_dirs(articles)
         fd = os.open(articles / _LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -229,52 +243,49 @@ class JsonlWriter(BatchingWriter):
             os.close(fd)
             raise SinkUnavailable(f"another sink is writing to {articles}") from exc
         self._lock_fd = fd
-        self._cutoff = floor_hour(now - self._retention)
-        for path, hour in self._hour_files():
-            if hour >= self._cutoff:
-                self._remember(_read_ids(path), hour)
-            else:
-                with path.open("r+b") as file:
-                    _cut_torn_tail(file.fileno(), path)
-        _log.info("jsonl_writer_started", data_dir=str(self._root), known_ids=len(self._ids))
+        files = 0
+        for path in self._hour_files():
+            # Ids are read when an hour is touched; here only what a crash left is repaired.
+            with path.open("r+b") as file:
+                _cut_torn_tail(file.fileno(), path)
+            files += 1
+        _log.info("jsonl_writer_started", data_dir=str(self._root), hour_files=files)
 
-    def _hour_files(self) -> Iterable[tuple[Path, datetime]]:
+    def _hour_files(self) -> Iterable[Path]:
         for path in sorted((self._root / ARTICLES_DIR).glob("*/*/*/*.jsonl")):
-            hour = path_hour(PurePosixPath(path.relative_to(self._root).as_posix()))
-            if hour is not None:
-                yield path, hour
+            if path_hour(PurePosixPath(path.relative_to(self._root).as_posix())) is not None:
+                yield path
 
-    def _write_sync(self, events: Sequence[ArticleEvent], now: datetime) -> None:
-        self._prune(floor_hour(now - self._retention))
+    def _write_sync(self, events: Sequence[ArticleEvent]) -> None:
         by_hour: dict[datetime, list[ArticleEvent]] = {}
         for event in events:
             by_hour.setdefault(hour_of(event), []).append(event)
         lines: dict[datetime, list[tuple[str, bytes]]] = {}
         for hour, group in by_hour.items():
-            self._load_hour(hour)
+            ids = self._touch(hour)
             # Encode the whole batch before writing: a bad event leaves every file untouched.
-            fresh = [(e.event_id, encode_line(e)) for e in group if e.event_id not in self._ids]
+            fresh = [(e.event_id, encode_line(e)) for e in group if not self._known(e, ids)]
             if fresh:
                 lines[hour] = fresh
         for hour, fresh in lines.items():
+            # One write and one fsync per touched file per batch.
             _append(self._root / hour_path(hour), b"".join(line for _, line in fresh))
-            self._remember((event_id for event_id, _ in fresh), hour)
+            self._hours[hour].update(event_id for event_id, _ in fresh)
+        # Only after the batch: its own hours are never read twice within it.
+        while len(self._hours) > self._cached_hours:
+            self._hours.popitem(last=False)
 
-    def _load_hour(self, hour: datetime) -> None:
-        if hour >= self._cutoff or hour in self._old_hours:
-            return
-        path = self._root / hour_path(hour)
-        if path.exists():
-            self._remember(_read_ids(path), hour)
-        self._old_hours.add(hour)
+    def _touch(self, hour: datetime) -> set[str]:
+        """The ids of an hour's file, read from the file when the hour is not cached."""
+        ids = self._hours.get(hour)
+        if ids is None:
+            path = self._root / hour_path(hour)
+            ids = set(_read_ids(path)) if path.exists() else set()
+            self._hours[hour] = ids
+        else:
+            self._hours.move_to_end(hour)
+        return ids
 
-    def _remember(self, event_ids: Iterable[str], hour: datetime) -> None:
-        for event_id in event_ids:
-            self._ids[event_id] = hour
-
-    def _prune(self, cutoff: datetime) -> None:
-        if cutoff <= self._cutoff:
-            return
-        self._ids = {event_id: hour for event_id, hour in self._ids.items() if hour >= cutoff}
-        self._old_hours.clear()
-        self._cutoff = cutoff
+    def _known(self, event: ArticleEvent, own: set[str]) -> bool:
+        event_id = event.event_id
+        return event_id in own or any(event_id in ids for ids in self._hours.values())

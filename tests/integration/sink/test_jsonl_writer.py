@@ -27,8 +27,8 @@ def _events() -> list[ArticleEvent]:
     return [make_event(n, fetched_at=HOURS[n % 3]) for n in range(30)]
 
 
-def _writer(data_dir: Path, now: datetime = NOW, **options: int) -> JsonlWriter:
-    return JsonlWriter(data_dir, clock=lambda: now, **options)
+def _writer(data_dir: Path, **options: int) -> JsonlWriter:
+    return JsonlWriter(data_dir, **options)
 
 
 def _read(path: Path) -> list[ArticleEvent]:
@@ -73,10 +73,11 @@ async def test_a_replay_adds_no_line(tmp_path: Path) -> None:
         await writer.flush()
         assert _all_lines(tmp_path) == before
     async with _writer(tmp_path) as reopened:
-        assert reopened.known_ids == len(events)
+        assert reopened.known_ids == 0  # read back when a batch touches the hour
         fresh = make_event(100, fetched_at=HOURS[0])
         await reopened.add([*events[:10], fresh, *events[10:]])
         await reopened.flush()
+        assert reopened.known_ids == len(events) + 1
     after = _all_lines(tmp_path)
     extended = "articles/2025/06/21/22.jsonl"
     assert after == {**before, extended: before[extended] + encode_line(fresh)}
@@ -97,11 +98,11 @@ async def test_a_torn_tail_is_cut_on_start(tmp_path: Path, fragment: str) -> Non
     with path.open("ab") as file:
         file.write(line[:300] if fragment == "half" else line[: len(line) - 1])
     with capture_logs() as logs:
-        async with _writer(tmp_path, now=datetime(2025, 6, 21, 19, tzinfo=UTC)) as writer:
+        async with _writer(tmp_path) as writer:
             assert _read(path) == events
-            assert writer.known_ids == 5
             await writer.add([*events, torn])
             await writer.flush()
+            assert writer.known_ids == 6
     assert [log["event"] for log in logs if log["log_level"] == "warning"] == [
         "jsonl_torn_tail_cut"
     ]
@@ -109,7 +110,7 @@ async def test_a_torn_tail_is_cut_on_start(tmp_path: Path, fragment: str) -> Non
 
 
 async def test_a_torn_tail_in_an_old_file_is_cut_too(tmp_path: Path) -> None:
-    """A file older than the retention window is still repaired on start."""
+    """A file no batch touches is still repaired on start."""
     old = make_event(1, fetched_at=NOW - timedelta(days=30))
     async with _writer(tmp_path) as writer:
         await writer.add([old])
@@ -122,26 +123,55 @@ async def test_a_torn_tail_in_an_old_file_is_cut_too(tmp_path: Path) -> None:
     assert path.read_bytes() == encode_line(old)
 
 
-async def test_old_hours_are_deduped_on_demand_and_memory_is_pruned(tmp_path: Path) -> None:
-    """Only retained hours load at start; a replay into an older hour still adds no line, and
-    ids age out of memory as the clock moves on."""
-    now = [NOW]
-    old = [make_event(n, fetched_at=NOW - timedelta(hours=10)) for n in range(3)]
-    recent = [make_event(n, fetched_at=NOW) for n in range(3, 6)]
-    async with JsonlWriter(tmp_path, retention_hours=2, clock=lambda: now[0]) as writer:
-        await writer.add(old + recent)
+async def test_memory_is_bounded_by_the_cached_hours_and_replays_still_add_nothing(
+    tmp_path: Path,
+) -> None:
+    """Events over more hours than the cache holds keep at most `cached_hours` hours of ids in
+    memory; replaying all of them, in any order and after reopening, adds no line."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    events = [make_event(n, fetched_at=start + timedelta(minutes=20 * n)) for n in range(60)]
+    per_hour = 3  # 20 events span 20 hours; the cache holds 4
+    async with JsonlWriter(tmp_path, cached_hours=4, batch_max=7) as writer:
+        for first in range(0, len(events), 5):
+            await writer.add(events[first : first + 5])
+            await writer.flush()
+            assert writer.cached_hours <= 4
+            assert writer.known_ids <= 4 * per_hour
+        written = _all_lines(tmp_path)
+        assert len(written) == 20
+        assert sum(lines.count(b"\n") for lines in written.values()) == len(events)
+        await writer.add(events[::-1])
         await writer.flush()
-    before = _all_lines(tmp_path)
-    async with JsonlWriter(tmp_path, retention_hours=2, clock=lambda: now[0]) as writer:
-        assert writer.known_ids == 3
+        assert writer.cached_hours <= 4
+        assert _all_lines(tmp_path) == written
+    async with JsonlWriter(tmp_path, cached_hours=2, batch_max=500) as reopened:
+        await reopened.add([*events[::7], *events[::3]])
+        await reopened.flush()
+        assert reopened.cached_hours <= 2
+    assert _all_lines(tmp_path) == written
+
+
+async def test_an_hour_read_back_is_extended_not_rewritten(tmp_path: Path) -> None:
+    """An evicted hour touched again with old and new events gets only the new ones."""
+    old = [make_event(n, fetched_at=NOW - timedelta(days=30)) for n in range(3)]
+    async with JsonlWriter(tmp_path, cached_hours=1) as writer:
         await writer.add(old)
         await writer.flush()
-        assert _all_lines(tmp_path) == before
-        assert writer.known_ids == 6
-        now[0] = NOW + timedelta(hours=5)
-        await writer.add([make_event(9, fetched_at=now[0])])
+        await writer.add([make_event(10, fetched_at=NOW)])  # evicts the old hour
         await writer.flush()
         assert writer.known_ids == 1
+        fresh = make_event(11, fetched_at=old[0].fetched_at)
+        await writer.add([*old, fresh])
+        await writer.flush()
+        assert writer.known_ids == 4
+    path = tmp_path / hour_path(old[0].fetched_at.replace(minute=0, second=0, microsecond=0))
+    assert _read(path) == [*old, fresh]
+
+
+def test_the_cache_holds_at_least_one_hour(tmp_path: Path) -> None:
+    """A cache of no hours could not dedupe a batch against its own file."""
+    with pytest.raises(ValueError, match="cached_hours"):
+        JsonlWriter(tmp_path, cached_hours=0)
 
 
 async def test_a_second_writer_on_the_same_directory_is_refused(tmp_path: Path) -> None:
@@ -183,14 +213,18 @@ async def test_an_io_failure_is_retriable_and_the_retry_writes_everything(tmp_pa
     assert _read(tmp_path / hour_path(datetime(2025, 6, 21, 18, tzinfo=UTC))) == events
 
 
-async def test_a_corrupt_line_inside_a_file_stops_the_start(tmp_path: Path) -> None:
-    """A broken line followed by events is not a crash tail: start refuses to guess."""
+async def test_a_corrupt_line_inside_a_file_stops_writes_to_its_hour(tmp_path: Path) -> None:
+    """A broken line followed by events is not a crash tail: a batch for that hour fails,
+    not retriable, instead of guessing; the hour is writable once the file is repaired."""
     path = tmp_path / hour_path(datetime(2025, 6, 22, 0, tzinfo=UTC))
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage\n" + encode_line(make_event(1, fetched_at=NOW)))
-    with pytest.raises(SinkError, match=r"00\.jsonl:1") as caught:
-        await _writer(tmp_path).start()
-    assert caught.value.retriable is False
-    path.write_bytes(encode_line(make_event(1, fetched_at=NOW)))
-    async with _writer(tmp_path) as writer:  # the failed start released the directory lock
-        assert writer.known_ids == 1
+    async with _writer(tmp_path) as writer:
+        await writer.add([make_event(1, fetched_at=NOW), make_event(2, fetched_at=NOW)])
+        with pytest.raises(SinkError, match=r"00\.jsonl:1") as caught:
+            await writer.flush()
+        assert caught.value.retriable is False
+        path.write_bytes(encode_line(make_event(1, fetched_at=NOW)))
+        await writer.flush()
+        assert writer.known_ids == 2
+    assert _read(path) == [make_event(1, fetched_at=NOW), make_event(2, fetched_at=NOW)]

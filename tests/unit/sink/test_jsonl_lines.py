@@ -112,3 +112,10 @@ def test_lines_are_plain_json_for_other_readers() -> None:
     """A line parses with any JSON reader and carries times as RFC 3339 UTC."""
     parsed = orjson.loads(encode_line(make_event(6)))
     assert parsed["fetched_at"] == "2025-06-21T18:05:30.123456Z"
+
+
+@given(st.text(min_size=1))
+def test_the_event_id_of_a_written_line_is_the_one_json_gives(event_id: str) -> None:
+    """Reading the id off the front of a line agrees with parsing the line, for any id."""
+    line = encode_line(make_event(7, event_id=event_id))
+    assert line_event_id(line) == orjson.loads(line)["event_id"] == event_id
