@@ -227,13 +227,12 @@ class InMemoryDedupeStore:
 
     def _register(self, fingerprint: Fingerprint, window: timedelta) -> Registration:
         event_id = fingerprint.event_id
+        bands = fingerprint.bands
         record = self._records.get(event_id)
         if record is not None and record_stands(
             record.owner, record.fetched_at, fingerprint, window
         ):
-            earlier = (
-                self._earlier(fingerprint, record.seq) if record.owner == fingerprint.owner else ()
-            )
+            earlier = self._earlier(bands, record.seq) if record.owner == fingerprint.owner else ()
             return Registration(record.owner, record.seq, record.fetched_at, earlier)
         self._seq += 1
         record = _Record(
@@ -241,18 +240,18 @@ class InMemoryDedupeStore:
             self._seq,
             fingerprint.fetched_at,
             fingerprint.signature,
-            fingerprint.bands,
+            bands,
         )
         self._records[event_id] = record
         heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
-        earlier = self._earlier(fingerprint, record.seq)
-        for band in fingerprint.bands:
+        earlier = self._earlier(bands, record.seq)
+        for band in bands:
             self._bands.setdefault(band, {})[event_id] = record.seq
         return Registration(record.owner, record.seq, record.fetched_at, earlier)
 
-    def _earlier(self, fingerprint: Fingerprint, seq: int) -> tuple[tuple[str, int], ...]:
+    def _earlier(self, bands: tuple[str, ...], seq: int) -> tuple[tuple[str, int], ...]:
         found: dict[str, int] = {}
-        for band in fingerprint.bands:
+        for band in bands:
             for event_id, member_seq in self._bands.get(band, {}).items():
                 if member_seq < seq:
                     found[event_id] = member_seq
