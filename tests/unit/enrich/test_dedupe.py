@@ -387,7 +387,7 @@ async def test_crash_then_reprocess_in_memory() -> None:
     await crash_then_reprocess(Deduper(store), Deduper(store))
 
 
-def _variants(seed: int) -> list[Fingerprint]:
+def variants(seed: int) -> list[Fingerprint]:
     # Articles and their near and exact copies on a few pages an hour apart, shuffled.
     rng = random.Random(seed)
     articles = [TRAM, STORM, POWER, FERRY, ZH_TRAM, ZH_STORM]
@@ -403,7 +403,7 @@ def _variants(seed: int) -> list[Fingerprint]:
 @pytest.mark.parametrize("seed", range(4))
 async def test_batch_verdicts_equal_one_by_one(seed: int) -> None:
     """Judging articles in one batch gives the verdicts of judging them one at a time."""
-    articles = _variants(seed)
+    articles = variants(seed)
     one_by_one = Deduper(InMemoryDedupeStore())
     expected = [(await one_by_one.judge([article]))[0] for article in articles]
     assert await Deduper(InMemoryDedupeStore()).judge(articles) == expected
@@ -413,7 +413,7 @@ async def test_batch_verdicts_equal_one_by_one(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(4))
 async def test_vectorised_verdicts_equal_decide(seed: int) -> None:
     """The Deduper's verdicts are decide()'s, one fingerprint at a time, over the same answers."""
-    articles = _variants(seed)
+    articles = variants(seed)
     store = InMemoryDedupeStore()
     registrations = await store.register(articles, window=DEFAULT_WINDOW)
     stored = await store.signatures({e for r in registrations for e, _ in r.earlier})
