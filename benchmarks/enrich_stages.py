@@ -17,7 +17,7 @@ from benchmarks.corpus import generate_pages
 from schemas import RawPage
 from services.enrich.articles import _languages, _published
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
-from services.enrich.fingerprint import make_fingerprint
+from services.enrich.fingerprint import ArticleText, make_fingerprints
 from services.enrich.language import load_language_model
 from services.enrich.settings import EnrichSettings
 from services.enrich.split import split_text_page
@@ -45,11 +45,13 @@ def main() -> None:
             _published(draft, page)
     print(f"times        {clock() - started:6.3f} s")
     started = clock()
-    fingerprints = [
-        make_fingerprint(d.title, d.body, owner=f"{p.page_id}#{i}", fetched_at=p.fetched_at)
-        for p, found in zip(pages, drafts, strict=True)
-        for i, d in enumerate(found)
-    ]
+    fingerprints = make_fingerprints(
+        [
+            ArticleText(d.title, d.body, f"{p.page_id}#{i}", p.fetched_at)
+            for p, found in zip(pages, drafts, strict=True)
+            for i, d in enumerate(found)
+        ]
+    )
     print(f"fingerprint  {clock() - started:6.3f} s  ({len(fingerprints)} articles)")
     started = clock()
     asyncio.run(Deduper(InMemoryDedupeStore()).judge(fingerprints))

@@ -1,18 +1,21 @@
 """One raw page to its article candidates: split or extract, date, detect language, fingerprint.
 
 Pure: no I/O and no clock; the page's `fetched_at` is the only notion of now. A page that
-cannot yield articles raises `PageRejected` with a dead-letter reason.
+cannot yield articles raises `PageRejected` with a dead-letter reason. `read_page` does all
+but the fingerprints, `fingerprinted` adds those to many pages at once (MinHash is much
+cheaper per article over a batch), `find_articles` is both for one page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
 from schemas import ContentType, DeadLetterReason, PublishedAtSource, RawPage
 from services.enrich.draft import ArticleDraft, ResolvedTime
 from services.enrich.errors import PageRejected
-from services.enrich.fingerprint import Fingerprint, make_fingerprint
+from services.enrich.fingerprint import ArticleText, Fingerprint, make_fingerprints
 from services.enrich.language import detect_language, dominant_script
 from services.enrich.split import split_text_page
 from services.enrich.timestamps import resolve_time
@@ -83,7 +86,17 @@ def _languages(drafts: list[ArticleDraft]) -> list[str | None]:
     ]
 
 
-def find_articles(page: RawPage) -> list[Candidate]:
+@dataclass(frozen=True, slots=True)
+class PageArticles:
+    """A page's articles, dated and with their language, waiting for their fingerprints."""
+
+    page: RawPage
+    drafts: tuple[ArticleDraft, ...]
+    published: tuple[ResolvedTime | None, ...]
+    languages: tuple[str | None, ...]
+
+
+def read_page(page: RawPage) -> PageArticles:
     """The page's articles in page order, or `PageRejected` when it has none."""
     if not page.body.strip():
         raise PageRejected(DeadLetterReason.EMPTY_PAGE, "the page body holds no text")
@@ -93,22 +106,48 @@ def find_articles(page: RawPage) -> list[Candidate]:
             DeadLetterReason.NO_ARTICLES,
             f"no article found in the {page.content_type.value} body ({len(page.body)} chars)",
         )
-    candidates = []
-    languages = _languages(drafts)
-    for position, (draft, language) in enumerate(zip(drafts, languages, strict=True)):
-        candidates.append(
-            Candidate(
-                page=page,
-                position=position,
-                draft=draft,
-                published=_published(draft, page),
-                language=language,
-                fingerprint=make_fingerprint(
+    return PageArticles(
+        page=page,
+        drafts=tuple(drafts),
+        published=tuple(_published(draft, page) for draft in drafts),
+        languages=tuple(_languages(drafts)),
+    )
+
+
+def fingerprinted(pages: Sequence[PageArticles]) -> list[list[Candidate]]:
+    """Each page's candidates, fingerprinted all at once."""
+    fingerprints = iter(
+        make_fingerprints(
+            [
+                ArticleText(
                     draft.title,
                     draft.body,
-                    owner=f"{page.page_id}#{position}",
-                    fetched_at=page.fetched_at,
-                ),
-            )
+                    f"{found.page.page_id}#{position}",
+                    found.page.fetched_at,
+                )
+                for found in pages
+                for position, draft in enumerate(found.drafts)
+            ]
         )
-    return candidates
+    )
+    return [
+        [
+            Candidate(
+                page=found.page,
+                position=position,
+                draft=draft,
+                published=published,
+                language=language,
+                fingerprint=next(fingerprints),
+            )
+            for position, (draft, published, language) in enumerate(
+                zip(found.drafts, found.published, found.languages, strict=True)
+            )
+        ]
+        for found in pages
+    ]
+
+
+def find_articles(page: RawPage) -> list[Candidate]:
+    """The page's articles in page order, or `PageRejected` when it has none."""
+    return fingerprinted([read_page(page)])[0]

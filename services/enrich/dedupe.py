@@ -23,93 +23,43 @@ window, so their size is bounded by the window, not by the input.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
+from collections.abc import Sequence
+from datetime import timedelta
+
+import numpy as np
 
 from schemas import DuplicateKind
+from services.enrich.dedupe_memory import InMemoryDedupeStore
+from services.enrich.dedupe_store import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
+    ORIGINAL,
+    DedupeStore,
+    Registration,
+    StoredSignature,
+    Verdict,
+    from_micros,
+    record_stands,
+    to_micros,
+)
 from services.enrich.fingerprint import Fingerprint, estimate_jaccard
 
-DEFAULT_WINDOW: Final = timedelta(days=7)
-DEFAULT_THRESHOLD: Final = 0.6
-"""Estimated Jaccard of 3-token shingle sets at or above which an article is a near duplicate.
-
-On the 80-225 word items of the tests, an added update sentence, a trimmed last sentence
-or a one-word fix keeps a true Jaccard of 0.82-0.98, while different articles about one
-event from one source on one day share 0.04-0.09. With 128 values the estimate's standard
-error is at most 0.045. Wrongly calling an article a duplicate loses it downstream, so the
-threshold sits nearer the duplicates than the misses."""
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
-
-
-def to_micros(moment: datetime) -> int:
-    """Microseconds since the Unix epoch, exact (stores keep times as integers)."""
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def from_micros(micros: int) -> datetime:
-    """The UTC datetime of microseconds since the Unix epoch."""
-    return _EPOCH + micros * _MICROSECOND
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Whether an article duplicates one seen before, and how."""
-
-    duplicate_of: str | None = None
-    """The event id of the earlier article; None for an original."""
-    kind: DuplicateKind | None = None
-    """Exact or near when duplicate_of is set; None otherwise."""
-
-
-ORIGINAL: Final = Verdict()
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """What a store's atomic register step answered for one fingerprint."""
-
-    owner: str
-    """Owner on record for the fingerprint's event id (the fingerprint's own if it is new)."""
-    seq: int
-    """Sequence number on record for the event id."""
-    fetched_at: datetime
-    """fetched_at on record for the event id."""
-    earlier: tuple[tuple[str, int], ...]
-    """(event id, seq) of band members with a lower seq; empty when the owner differs."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSignature:
-    """A registered fingerprint as a store keeps it."""
-
-    owner: str
-    seq: int
-    fetched_at: datetime
-    signature: bytes
-
-
-class DedupeStore(Protocol):
-    """Shared dedupe state; see the module docstring for the semantics of ``register``."""
-
-    async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
-    ) -> list[Registration]:
-        """Register each fingerprint in order, each in one atomic step; answer in order."""
-        ...
-
-    async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
-        """The records of those event ids still held; absent ids are left out."""
-        ...
-
-
-def record_stands(owner: str, fetched_at: datetime, new: Fingerprint, window: timedelta) -> bool:
-    """Whether the record of ``new.event_id`` stays; else ``new`` takes its place."""
-    return owner == new.owner or fetched_at >= new.fetched_at - window
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_WINDOW",
+    "ORIGINAL",
+    "DedupeStore",
+    "Deduper",
+    "InMemoryDedupeStore",
+    "Registration",
+    "StoredSignature",
+    "Verdict",
+    "decide",
+    "decide_all",
+    "from_micros",
+    "record_stands",
+    "to_micros",
+]
 
 
 def decide(
@@ -176,101 +126,78 @@ class Deduper:
             for event_id, _ in registration.earlier
         }
         stored = await self._store.signatures(wanted) if wanted else {}
-        return [
-            decide(f, r, stored, window=self._window, threshold=self._threshold)
-            for f, r in zip(fingerprints, registrations, strict=True)
-        ]
-
-
-@dataclass(slots=True)
-class _Record:
-    owner: str
-    seq: int
-    fetched_at: datetime
-    signature: bytes
-    bands: tuple[str, ...]
-
-
-class InMemoryDedupeStore:
-    """A ``DedupeStore`` in dicts, for one process (tests, single-worker runs)."""
-
-    def __init__(self) -> None:
-        self._seq = 0
-        self._newest: datetime | None = None
-        self._records: dict[str, _Record] = {}
-        self._bands: dict[str, dict[str, int]] = {}
-        self._by_time: list[tuple[datetime, int, str]] = []
-
-    def __len__(self) -> int:
-        """How many fingerprints are on record."""
-        return len(self._records)
-
-    async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
-    ) -> list[Registration]:
-        """Register each fingerprint in order (no awaits inside, so each step is atomic)."""
-        if not fingerprints:
-            return []
-        self._evict(max(f.fetched_at for f in fingerprints), window)
-        return [self._register(fingerprint, window) for fingerprint in fingerprints]
-
-    async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
-        """The records of those event ids still held."""
-        found = {}
-        for event_id in event_ids:
-            record = self._records.get(event_id)
-            if record is not None:
-                found[event_id] = StoredSignature(
-                    record.owner, record.seq, record.fetched_at, record.signature
-                )
-        return found
-
-    def _register(self, fingerprint: Fingerprint, window: timedelta) -> Registration:
-        event_id = fingerprint.event_id
-        record = self._records.get(event_id)
-        if record is not None and record_stands(
-            record.owner, record.fetched_at, fingerprint, window
-        ):
-            earlier = (
-                self._earlier(fingerprint, record.seq) if record.owner == fingerprint.owner else ()
-            )
-            return Registration(record.owner, record.seq, record.fetched_at, earlier)
-        self._seq += 1
-        record = _Record(
-            fingerprint.owner,
-            self._seq,
-            fingerprint.fetched_at,
-            fingerprint.signature,
-            fingerprint.bands,
+        return decide_all(
+            fingerprints, registrations, stored, window=self._window, threshold=self._threshold
         )
-        self._records[event_id] = record
-        heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
-        earlier = self._earlier(fingerprint, record.seq)
-        for band in fingerprint.bands:
-            self._bands.setdefault(band, {})[event_id] = record.seq
-        return Registration(record.owner, record.seq, record.fetched_at, earlier)
 
-    def _earlier(self, fingerprint: Fingerprint, seq: int) -> tuple[tuple[str, int], ...]:
-        found: dict[str, int] = {}
-        for band in fingerprint.bands:
-            for event_id, member_seq in self._bands.get(band, {}).items():
-                if member_seq < seq:
-                    found[event_id] = member_seq
-        return tuple(sorted(found.items(), key=lambda member: member[1]))
 
-    def _evict(self, newest: datetime, window: timedelta) -> None:
-        if self._newest is None or newest > self._newest:
-            self._newest = newest
-        horizon = self._newest - window
-        while self._by_time and self._by_time[0][0] < horizon:
-            _, seq, event_id = heapq.heappop(self._by_time)
-            record = self._records.get(event_id)
-            if record is None or record.seq != seq:
-                continue  # replaced since; the newer registration has its own heap entry
-            del self._records[event_id]
-            for band in record.bands:
-                members = self._bands[band]
-                if members.get(event_id) == seq:
-                    del members[event_id]
-                if not members:
-                    del self._bands[band]
+def decide_all(
+    fingerprints: Sequence[Fingerprint],
+    registrations: Sequence[Registration],
+    stored: dict[str, StoredSignature],
+    *,
+    window: timedelta,
+    threshold: float,
+) -> list[Verdict]:
+    """``decide`` for each fingerprint, with every signature comparison in one numpy pass."""
+    verdicts: list[Verdict] = []
+    pairs: list[tuple[int, str]] = []  # (fingerprint index, candidate), in decide's order
+    for index, (fingerprint, registration) in enumerate(
+        zip(fingerprints, registrations, strict=True)
+    ):
+        if registration.owner != fingerprint.owner or not registration.earlier:
+            verdicts.append(
+                decide(fingerprint, registration, {}, window=window, threshold=threshold)
+            )
+            continue
+        verdicts.append(ORIGINAL)
+        pairs.extend(
+            (index, event_id) for event_id in _candidates(fingerprint, registration, stored, window)
+        )
+    if not pairs:
+        return verdicts
+    similar = _similar(
+        [fingerprints[index].signature for index, _ in pairs],
+        [stored[event_id].signature for _, event_id in pairs],
+        threshold,
+    )
+    decided: set[int] = set()
+    for (index, event_id), near in zip(pairs, similar, strict=True):
+        if near and index not in decided:
+            decided.add(index)
+            verdicts[index] = Verdict(event_id, DuplicateKind.NEAR)
+    return verdicts
+
+
+def _candidates(
+    fingerprint: Fingerprint,
+    registration: Registration,
+    stored: dict[str, StoredSignature],
+    window: timedelta,
+) -> list[str]:
+    # The candidates decide() compares, in its order, before comparing any signature.
+    found = []
+    for event_id, seq in sorted(registration.earlier, key=lambda member: member[1]):
+        candidate = stored.get(event_id)
+        if (
+            candidate is None
+            or candidate.seq != seq
+            or seq >= registration.seq
+            or candidate.owner == fingerprint.owner
+            or abs(fingerprint.fetched_at - candidate.fetched_at) > window
+        ):
+            continue
+        found.append(event_id)
+    return found
+
+
+def _similar(mine: list[bytes], theirs: list[bytes], threshold: float) -> list[bool]:
+    # estimate_jaccard(a, b) >= threshold for each pair: count / 128 is the same float.
+    size = len(mine[0])
+    if any(len(signature) != size for signature in (*mine, *theirs)):
+        return [estimate_jaccard(a, b) >= threshold for a, b in zip(mine, theirs, strict=True)]
+    left = np.frombuffer(b"".join(mine), dtype="<u4").reshape(len(mine), -1)
+    right = np.frombuffer(b"".join(theirs), dtype="<u4").reshape(len(theirs), -1)
+    equal = np.count_nonzero(left == right, axis=1)
+    similar: list[bool] = (equal / left.shape[1] >= threshold).tolist()
+    return similar

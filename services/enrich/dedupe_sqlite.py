@@ -6,18 +6,30 @@ fingerprint's step is atomic across processes. WAL mode keeps readers off the wr
 back. Blocking calls run in a worker thread (``asyncio.to_thread``), one at a time per
 store object. Times are integers (microseconds since the epoch).
 
+The write lock is held as briefly as the batch allows, since every other worker waits
+for it: band keys are hashed before it is taken; under it, one query reads the records of
+all the batch's event ids and one the band members of all its band keys (both lists go
+in as one JSON array), the steps run in Python over those answers in batch order, and two
+``executemany`` write the new rows. Rows older than the window are left out of every
+query at once but deleted only when the horizon has moved by a sixteenth of the window
+since the last deletion, so the file holds at most that much more than the window.
+
 Band rows are (63-bit hash of the band key, seq), integers only: against text keys that
 halves the file and makes inserts and commits three times faster. A band row whose seq no
-longer names a record (the event id was registered again) drops out of the join.
+longer names a record (the event id was registered again) drops out of the join. They have
+no index on fetched_at: keeping one up to date cost a third of every insert, and deleting
+through it cost more than the occasional scan that deletes old band rows now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
+from itertools import repeat
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self, TypeVar
@@ -53,8 +65,8 @@ CREATE TABLE IF NOT EXISTS dedupe_bands (
     fetched_at INTEGER NOT NULL,
     PRIMARY KEY (band, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS dedupe_bands_fetched_at ON dedupe_bands (fetched_at);
-INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('newest', 0);
+DROP INDEX IF EXISTS dedupe_bands_fetched_at;
+INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('newest', 0), ('evicted', 0);
 """
 _CHUNK: Final = 500  # bound variables per IN (...) query
 _R = TypeVar("_R")
@@ -145,12 +157,22 @@ def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
     return db
 
 
+_EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by window / this
+
+
 def _register(
     db: sqlite3.Connection, fingerprints: Sequence[Fingerprint], window: timedelta
 ) -> list[Registration]:
+    # Hashing the band keys is the CPU part of the step: done before taking the lock, with
+    # the lists of wanted keys and ids that the two queries take.
+    batch = [(f, to_micros(f.fetched_at), _band_ints(f)) for f in fingerprints]
+    wanted = (
+        json.dumps(sorted({f.event_id for f in fingerprints})),
+        json.dumps(sorted({band for _, _, bands in batch for band in bands})),
+    )
     db.execute("BEGIN IMMEDIATE")
     try:
-        answers = _register_locked(db, fingerprints, window)
+        answers = _register_locked(db, batch, wanted, window)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -159,58 +181,105 @@ def _register(
 
 
 def _register_locked(
-    db: sqlite3.Connection, fingerprints: Sequence[Fingerprint], window: timedelta
+    db: sqlite3.Connection,
+    batch: list[tuple[Fingerprint, int, list[int]]],
+    wanted: tuple[str, str],
+    window: timedelta,
 ) -> list[Registration]:
     window_us = window // timedelta(microseconds=1)
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
     seq: int = meta["seq"]
-    newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
+    newest = max(meta["newest"], *(at for _, at, _ in batch))
     horizon = newest - window_us
-    db.execute("DELETE FROM dedupe_bands WHERE fetched_at < ?", (horizon,))
-    db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
+    records = _records(db, wanted[0], horizon)
+    members, names = _members(db, wanted[1], horizon)
     answers = []
-    for fingerprint in fingerprints:
-        row = db.execute(
-            "SELECT owner, seq, fetched_at FROM dedupe_events WHERE event_id = ?",
-            (fingerprint.event_id,),
-        ).fetchone()
-        if row is not None:
-            owner, old_seq, at = row[0], row[1], from_micros(row[2])
+    new_events = []
+    new_bands: list[tuple[int, int, int]] = []
+    for fingerprint, at_us, bands in batch:
+        record = records.get(fingerprint.event_id)
+        if record is not None:
+            owner, old_seq, at = record[0], record[1], from_micros(record[2])
             if record_stands(owner, at, fingerprint, window):
                 same = owner == fingerprint.owner
-                earlier = _earlier(db, fingerprint, old_seq) if same else ()
+                earlier = _earlier(members, names, bands, old_seq) if same else ()
                 answers.append(Registration(owner, old_seq, at, earlier))
                 continue
+            names.pop(old_seq, None)  # replaced below: its band rows leave the join
         seq += 1
-        at_us = to_micros(fingerprint.fetched_at)
-        db.execute(
-            "INSERT OR REPLACE INTO dedupe_events (seq, event_id, owner, fetched_at, signature)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (seq, fingerprint.event_id, fingerprint.owner, at_us, fingerprint.signature),
+        records[fingerprint.event_id] = (fingerprint.owner, seq, at_us)
+        names[seq] = fingerprint.event_id
+        earlier = _earlier(members, names, bands, seq)
+        own = set(bands)
+        for band in own:
+            members.setdefault(band, []).append(seq)
+        new_events.append(
+            (seq, fingerprint.event_id, fingerprint.owner, at_us, fingerprint.signature)
         )
-        earlier = _earlier(db, fingerprint, seq)
-        db.executemany(
-            "INSERT OR IGNORE INTO dedupe_bands (band, seq, fetched_at) VALUES (?, ?, ?)",
-            [(band, seq, at_us) for band in _band_ints(fingerprint)],
-        )
+        new_bands.extend(zip(own, repeat(seq), repeat(at_us)))
         answers.append(Registration(fingerprint.owner, seq, fingerprint.fetched_at, earlier))
     db.executemany(
-        "UPDATE dedupe_meta SET value = ? WHERE name = ?", [(seq, "seq"), (newest, "newest")]
+        "INSERT OR REPLACE INTO dedupe_events (seq, event_id, owner, fetched_at, signature)"
+        " VALUES (?, ?, ?, ?, ?)",
+        new_events,
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO dedupe_bands (band, seq, fetched_at) VALUES (?, ?, ?)", new_bands
+    )
+    evicted = meta.get("evicted", 0)
+    if horizon - evicted >= window_us // _EVICT_EVERY:
+        db.execute("DELETE FROM dedupe_bands WHERE fetched_at < ?", (horizon,))
+        db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
+        evicted = horizon
+    db.executemany(
+        "INSERT OR REPLACE INTO dedupe_meta (name, value) VALUES (?, ?)",
+        [("seq", seq), ("newest", newest), ("evicted", evicted)],
     )
     return answers
 
 
-def _earlier(
-    db: sqlite3.Connection, fingerprint: Fingerprint, seq: int
-) -> tuple[tuple[str, int], ...]:
-    marks = ",".join("?" * len(fingerprint.bands))
+def _records(
+    db: sqlite3.Connection, event_ids: str, horizon: int
+) -> dict[str, tuple[str, int, int]]:
+    # (owner, seq, fetched_at) of the batch's event ids on record within the window.
     rows = db.execute(
-        "SELECT DISTINCT e.event_id, b.seq FROM dedupe_bands AS b"
+        "SELECT event_id, owner, seq, fetched_at FROM dedupe_events"
+        " WHERE event_id IN (SELECT value FROM json_each(?)) AND fetched_at >= ?",
+        (event_ids, horizon),
+    )
+    return {event_id: (owner, seq, at) for event_id, owner, seq, at in rows}
+
+
+def _members(
+    db: sqlite3.Connection, bands: str, horizon: int
+) -> tuple[dict[int, list[int]], dict[int, str]]:
+    # The seqs filed under each of the batch's band keys, and the event id of each seq.
+    rows = db.execute(
+        "SELECT b.band, b.seq, e.event_id FROM dedupe_bands AS b"
         " JOIN dedupe_events AS e ON e.seq = b.seq"
-        f" WHERE b.band IN ({marks}) AND b.seq < ? ORDER BY b.seq",
-        (*_band_ints(fingerprint), seq),
-    ).fetchall()
-    return tuple((event_id, member_seq) for event_id, member_seq in rows)
+        " WHERE b.band IN (SELECT value FROM json_each(?)) AND b.fetched_at >= ?",
+        (bands, horizon),
+    )
+    members: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for band, seq, event_id in rows:
+        members.setdefault(band, []).append(seq)
+        names[seq] = event_id
+    return members, names
+
+
+def _earlier(
+    members: dict[int, list[int]], names: dict[int, str], bands: list[int], seq: int
+) -> tuple[tuple[str, int], ...]:
+    found = {
+        member
+        for filed in filter(None, map(members.get, bands))
+        for member in filed
+        if member < seq and member in names
+    }
+    if not found:
+        return ()
+    return tuple((names[member], member) for member in sorted(found))
 
 
 def _band_ints(fingerprint: Fingerprint) -> list[int]:

@@ -1,8 +1,9 @@
 """Pages in, article events or dead letters out: the enrich step every shell calls.
 
-`PageProcessor` runs the pure `find_articles` on each page, asks the `Deduper` for verdicts
-on the whole batch at once (one store round trip per batch, in page order), and builds the
-`ArticleEvent`s. Failures of one page become its dead letter; the batch goes on.
+`PageProcessor` runs the pure `read_page` on each page, fingerprints the articles of the
+whole batch at once, asks the `Deduper` for their verdicts at once (one store round trip
+per batch, in page order), and builds the `ArticleEvent`s. Failures of one page become its
+dead letter; the batch goes on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, Stage
-from services.enrich.articles import Candidate, find_articles
+from services.enrich.articles import Candidate, PageArticles, fingerprinted, read_page
 from services.enrich.dedupe import Deduper, Verdict
 from services.enrich.errors import PageRejected
 from services.enrich.fingerprint import content_hash_for
@@ -84,15 +85,32 @@ def dead_letter(
     )
 
 
-def _find(page: RawPage) -> list[Candidate] | Rejection:
+def _find(page: RawPage) -> PageArticles | Rejection:
     # The enrich error policy for one page: a page the core rejects, or one that trips an
     # unexpected error in it, becomes that page's dead letter (with the error named) instead
     # of failing the batch or the worker. Store errors are not caught here: they fail the
     # batch, which the shell retries.
     try:
-        return find_articles(page)
+        return read_page(page)
     except PageRejected as rejected:
         return Rejection(rejected.reason, rejected.message)
+    except Exception as error:
+        return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
+
+
+def _fingerprinted(read: list[PageArticles | Rejection]) -> list[list[Candidate] | Rejection]:
+    readable = [r for r in read if not isinstance(r, Rejection)]
+    try:
+        candidates = iter(fingerprinted(readable))
+    except Exception:
+        # Fingerprinting has no known failure; should one appear, it is the page's, as in _find.
+        return [r if isinstance(r, Rejection) else _fingerprinted_alone(r) for r in read]
+    return [r if isinstance(r, Rejection) else next(candidates) for r in read]
+
+
+def _fingerprinted_alone(read: PageArticles) -> list[Candidate] | Rejection:
+    try:
+        return fingerprinted([read])[0]
     except Exception as error:
         return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
 
@@ -105,12 +123,13 @@ class PageProcessor:
 
     async def process(self, pages: Sequence[RawPage]) -> list[PageOutcome]:
         """One outcome per page, in order; verdicts see the pages in this order."""
-        found: list[list[Candidate] | Rejection] = []
+        read: list[PageArticles | Rejection] = []
         for page in pages:
-            found.append(_find(page))
+            read.append(_find(page))
             # A page costs milliseconds of CPU; yielding between pages keeps the event loop
             # (and so the consumer's heartbeats) going through a batch of hundreds of pages.
             await asyncio.sleep(0)
+        found = _fingerprinted(read)
         fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
         verdicts = iter(await self._deduper.judge(fingerprints))
         outcomes = []

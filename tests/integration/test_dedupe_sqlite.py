@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.dedupe import Deduper, Verdict
+from schemas import DuplicateKind
+from services.enrich.dedupe import Deduper, InMemoryDedupeStore, Verdict
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
@@ -25,6 +26,7 @@ from tests.unit.enrich.test_dedupe import (
     fp,
     in_turn,
     two_workers,
+    variants,
 )
 
 pytestmark = pytest.mark.integration
@@ -114,3 +116,37 @@ async def test_a_closed_store_fails_as_a_store_error(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(DedupeStoreError):
         await Deduper(store).judge([fp(TRAM, "p#0")])
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_batch_registration_equals_one_by_one_and_memory(seed: int, tmp_path: Path) -> None:
+    """A batch registered at once gets the verdicts of one-by-one registration and of memory."""
+    articles = variants(seed)
+    memory = await Deduper(InMemoryDedupeStore()).judge(articles)
+    async with await SqliteDedupeStore.open(tmp_path / "batch.sqlite3") as store:
+        assert await Deduper(store).judge(articles) == memory
+    async with await SqliteDedupeStore.open(tmp_path / "single.sqlite3") as store:
+        deduper = Deduper(store)
+        assert [(await deduper.judge([article]))[0] for article in articles] == memory
+
+
+async def test_two_threads_register_batches_on_one_file(tmp_path: Path) -> None:
+    """Two connections registering whole batches at once never take each other as earlier."""
+    path = tmp_path / "dedupe.sqlite3"
+    articles = variants(5)
+    async with (
+        await SqliteDedupeStore.open(path) as first,
+        await SqliteDedupeStore.open(path) as second,
+    ):
+        left, right = await asyncio.gather(
+            Deduper(first).judge(articles[0::2]), Deduper(second).judge(articles[1::2])
+        )
+    verdicts = dict(zip(articles[0::2], left, strict=True)) | dict(
+        zip(articles[1::2], right, strict=True)
+    )
+    near = {
+        (f.event_id, v.duplicate_of) for f, v in verdicts.items() if v.kind is DuplicateKind.NEAR
+    }
+    assert not {(b, a) for a, b in near} & near  # never a pair of mutual duplicates
+    originals = {f.event_id for f, v in verdicts.items() if v.duplicate_of is None}
+    assert {original for _, original in near} <= originals

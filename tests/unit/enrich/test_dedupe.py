@@ -15,6 +15,8 @@ import pytest
 
 from schemas import DuplicateKind
 from services.enrich.dedupe import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
     ORIGINAL,
     Deduper,
     InMemoryDedupeStore,
@@ -22,6 +24,7 @@ from services.enrich.dedupe import (
     StoredSignature,
     Verdict,
     decide,
+    decide_all,
 )
 from services.enrich.fingerprint import Fingerprint, make_fingerprint
 
@@ -382,3 +385,56 @@ async def test_crash_then_reprocess_in_memory() -> None:
     """A new Deduper over the same in-memory store repeats the verdicts of a crashed one."""
     store = InMemoryDedupeStore()
     await crash_then_reprocess(Deduper(store), Deduper(store))
+
+
+def variants(seed: int) -> list[Fingerprint]:
+    # Articles and their near and exact copies on a few pages an hour apart, shuffled.
+    rng = random.Random(seed)
+    articles = [TRAM, STORM, POWER, FERRY, ZH_TRAM, ZH_STORM]
+    made = []
+    for page in range(12):
+        at = FETCHED + timedelta(hours=page)
+        for position, article in enumerate(rng.sample(articles, 3)):
+            variant = rng.choice([article, trimmed(article), with_update(article, TRAM_UPDATE)])
+            made.append(fp(variant, f"page-{page}#{position}", at))
+    return made
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_batch_verdicts_equal_one_by_one(seed: int) -> None:
+    """Judging articles in one batch gives the verdicts of judging them one at a time."""
+    articles = variants(seed)
+    one_by_one = Deduper(InMemoryDedupeStore())
+    expected = [(await one_by_one.judge([article]))[0] for article in articles]
+    assert await Deduper(InMemoryDedupeStore()).judge(articles) == expected
+    assert any(verdict.kind is DuplicateKind.NEAR for verdict in expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_vectorised_verdicts_equal_decide(seed: int) -> None:
+    """The Deduper's verdicts are decide()'s, one fingerprint at a time, over the same answers."""
+    articles = variants(seed)
+    store = InMemoryDedupeStore()
+    registrations = await store.register(articles, window=DEFAULT_WINDOW)
+    stored = await store.signatures({e for r in registrations for e, _ in r.earlier})
+    expected = [
+        decide(f, r, stored, window=DEFAULT_WINDOW, threshold=DEFAULT_THRESHOLD)
+        for f, r in zip(articles, registrations, strict=True)
+    ]
+    got = decide_all(
+        articles, registrations, stored, window=DEFAULT_WINDOW, threshold=DEFAULT_THRESHOLD
+    )
+    assert got == expected
+
+
+async def test_evicted_and_replaced_records_leave_their_bands() -> None:
+    """After the window passes, a re-registered article finds no stale band members."""
+    store = InMemoryDedupeStore()
+    deduper = Deduper(store)
+    await deduper.judge([fp(TRAM, "page-a#0"), fp(trimmed(TRAM), "page-b#0")])
+    later = FETCHED + timedelta(days=8)
+    assert await deduper.judge([fp(TRAM, "page-c#0", later)]) == [ORIGINAL]
+    assert len(store) == 1
+    assert await deduper.judge([fp(trimmed(TRAM), "page-d#0", later)]) == [
+        Verdict(fp(TRAM, "x#0").event_id, DuplicateKind.NEAR)
+    ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
+import regex  # type: ignore[import-untyped]  # no stubs ship with it
 import xxhash
 from datasketch import MinHash
 from hypothesis import given, settings
@@ -14,14 +17,17 @@ from hypothesis import strategies as st
 from services.enrich.fingerprint import (
     BANDS,
     NUM_PERM,
+    ArticleText,
     content_hash_for,
     estimate_jaccard,
     event_id_for,
     make_fingerprint,
+    make_fingerprints,
     minhash_signature,
     normalise_for_fingerprint,
     shingles,
 )
+from services.enrich.fingerprint_minhash import xxh32
 from tests.unit.enrich.test_dedupe import FERRY, POWER, STORM, TRAM, ZH_TRAM, trimmed
 
 FETCHED = datetime(2025, 6, 20, 9, 30, tzinfo=UTC)
@@ -144,3 +150,45 @@ def test_signature_equals_datasketch_minhash(shingle_list: list[bytes]) -> None:
     reference = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=xxhash.xxh32_intdigest)
     reference.update_batch(shingle_list)
     assert minhash_signature(shingle_list) == reference.hashvalues.astype("<u4").tobytes()
+
+
+def _reference_normalise(title: str, body: str) -> str:
+    # The normalisation as first written, one regex substitution per text.
+    text = f"{title}\n{body}"
+    for apostrophe in ("'", "’", "‘", "ʼ", "`", "´", "＇"):
+        text = text.replace(apostrophe, "")
+    text = regex.sub(r"[\p{P}\p{S}]+", " ", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(text.split())
+
+
+@given(st.text(), st.text())
+@settings(max_examples=300)
+def test_normalising_equals_one_regex_substitution(title: str, body: str) -> None:
+    """Punctuation and symbols of any script are removed exactly as by the regex [\\p{P}\\p{S}]."""
+    assert normalise_for_fingerprint(title, body) == _reference_normalise(title, body)
+
+
+MIXED = st.text(st.sampled_from([*"ab c.’-\n", "東", "京", "ก", "é", "😀", "ß", "\ud800"]))
+
+
+@given(st.lists(st.tuples(MIXED, MIXED), max_size=8))
+@settings(max_examples=100, deadline=None)
+def test_fingerprinting_many_equals_one_by_one(articles: list[tuple[str, str]]) -> None:
+    """Fingerprinting a batch gives each article the fingerprint it gets alone."""
+    batch = [
+        ArticleText(title, body, f"p#{i}", FETCHED + timedelta(hours=i))
+        for i, (title, body) in enumerate(articles)
+    ]
+    assert make_fingerprints(batch) == [
+        make_fingerprint(a.title, a.body, owner=a.owner, fetched_at=a.fetched_at) for a in batch
+    ]
+
+
+@given(st.lists(st.binary(max_size=70), max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_vectorised_xxh32_equals_xxhash(pieces: list[bytes]) -> None:
+    """The numpy xxh32 of slices of one buffer equals xxhash's of each slice."""
+    ends = np.cumsum([len(piece) for piece in pieces], dtype=np.int64)
+    starts = ends - np.array([len(piece) for piece in pieces], dtype=np.int64)
+    hashes = xxh32(b"".join(pieces), starts, ends)
+    assert hashes.tolist() == [xxhash.xxh32_intdigest(piece) for piece in pieces]

@@ -1,0 +1,152 @@
+"""A ``DedupeStore`` in dicts, for one process (offline runs, tests, single-worker runs).
+
+Band keys are the 16 bytes of each band's rows, sliced from the signature, in one dict per
+band (the same candidates as the hex keys the shared stores file under, without building
+them). A band key usually has one member, kept as the bare event id; a set only once two
+articles share it. Records leave the bands when they are evicted or replaced, so every
+band member is a live record and its seq is read from there.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import compress, repeat
+from operator import is_not
+from typing import Final
+
+import numpy as np
+
+from services.enrich.dedupe_store import Registration, StoredSignature, record_stands
+from services.enrich.fingerprint import BANDS, ROWS, Fingerprint
+
+_BAND_BYTES: Final = ROWS * 4
+
+
+@dataclass(slots=True)
+class _Record:
+    owner: str
+    seq: int
+    fetched_at: datetime
+    signature: bytes
+    keys: list[bytes]
+
+
+def _band_keys(fingerprints: Sequence[Fingerprint]) -> list[bytes]:
+    # Every band's 16 bytes of every signature, as bytes objects made in one C loop.
+    signatures = b"".join(fingerprint.signature for fingerprint in fingerprints)
+    if len(signatures) != len(fingerprints) * BANDS * _BAND_BYTES:
+        raise ValueError(f"signatures must be {BANDS * _BAND_BYTES} bytes long")
+    keys: list[bytes] = np.frombuffer(signatures, dtype=f"V{_BAND_BYTES}").tolist()
+    return keys
+
+
+class InMemoryDedupeStore:
+    """A ``DedupeStore`` in dicts, for one process."""
+
+    def __init__(self) -> None:
+        self._seq = 0
+        self._newest: datetime | None = None
+        self._records: dict[str, _Record] = {}
+        self._bands: list[dict[bytes, str | set[str]]] = [{} for _ in range(BANDS)]
+        self._by_time: list[tuple[datetime, int, str]] = []
+
+    def __len__(self) -> int:
+        """How many fingerprints are on record."""
+        return len(self._records)
+
+    async def register(
+        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+    ) -> list[Registration]:
+        """Register each fingerprint in order (no awaits inside, so each step is atomic)."""
+        if not fingerprints:
+            return []
+        self._evict(max(f.fetched_at for f in fingerprints), window)
+        keys = _band_keys(fingerprints)
+        return [
+            self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
+            for index, fingerprint in enumerate(fingerprints)
+        ]
+
+    async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
+        """The records of those event ids still held."""
+        found = {}
+        for event_id in event_ids:
+            record = self._records.get(event_id)
+            if record is not None:
+                found[event_id] = StoredSignature(
+                    record.owner, record.seq, record.fetched_at, record.signature
+                )
+        return found
+
+    def _register(
+        self, fingerprint: Fingerprint, keys: list[bytes], window: timedelta
+    ) -> Registration:
+        # The per-band dict calls below go through map(): the loops run in C.
+        event_id = fingerprint.event_id
+        record = self._records.get(event_id)
+        if record is not None:
+            if record_stands(record.owner, record.fetched_at, fingerprint, window):
+                same = record.owner == fingerprint.owner
+                earlier = self._earlier(keys, record.seq) if same else ()
+                return Registration(record.owner, record.seq, record.fetched_at, earlier)
+            self._unfile(event_id, record)
+        self._seq += 1
+        at = fingerprint.fetched_at
+        earlier = self._earlier(keys, self._seq)
+        self._records[event_id] = _Record(
+            fingerprint.owner, self._seq, at, fingerprint.signature, keys
+        )
+        heapq.heappush(self._by_time, (at, self._seq, event_id))
+        filed = list(map(dict.setdefault, self._bands, keys, repeat(event_id)))
+        if filed.count(event_id) < BANDS:  # keys other articles have already
+            shared = map(is_not, filed, repeat(event_id))
+            for band, key, members in compress(zip(self._bands, keys, filed, strict=True), shared):
+                if isinstance(members, set):
+                    members.add(event_id)
+                else:
+                    band[key] = {members, event_id}
+        return Registration(fingerprint.owner, self._seq, at, earlier)
+
+    def _earlier(self, keys: list[bytes], seq: int) -> tuple[tuple[str, int], ...]:
+        found: set[str] = set()
+        for members in filter(None, map(dict.get, self._bands, keys)):
+            if isinstance(members, str):
+                found.add(members)
+            else:
+                found.update(members)
+        if not found:
+            return ()
+        records = self._records
+        earlier = [
+            (event_id, member_seq)
+            for event_id in found
+            if (member_seq := records[event_id].seq) < seq
+        ]
+        earlier.sort(key=lambda member: member[1])
+        return tuple(earlier)
+
+    def _unfile(self, event_id: str, record: _Record) -> None:
+        bands, keys = self._bands, record.keys
+        removed = list(map(dict.pop, bands, keys))
+        if removed.count(event_id) < BANDS:  # keys shared with other articles go back
+            shared = map(is_not, removed, repeat(event_id))
+            for band, key, members in compress(zip(bands, keys, removed, strict=True), shared):
+                if isinstance(members, set) and len(members) > 1:
+                    members.discard(event_id)
+                    band[key] = members
+
+    def _evict(self, newest: datetime, window: timedelta) -> None:
+        if self._newest is None or newest > self._newest:
+            self._newest = newest
+        horizon = self._newest - window
+        by_time, records = self._by_time, self._records
+        while by_time and by_time[0][0] < horizon:
+            _, seq, event_id = heapq.heappop(by_time)
+            record = records.get(event_id)
+            if record is None or record.seq != seq:
+                continue  # replaced since; the newer registration has its own heap entry
+            del records[event_id]
+            self._unfile(event_id, record)
