@@ -43,6 +43,13 @@ def _band_keys(fingerprints: Sequence[Fingerprint]) -> list[bytes]:
     return keys
 
 
+def _band_keys_of(signature: bytes) -> list[bytes]:
+    if len(signature) != BANDS * _BAND_BYTES:
+        raise ValueError(f"signatures must be {BANDS * _BAND_BYTES} bytes long")
+    keys: list[bytes] = np.frombuffer(signature, dtype=f"V{_BAND_BYTES}").tolist()
+    return keys
+
+
 class InMemoryDedupeStore:
     """A ``DedupeStore`` in dicts, for one process."""
 
@@ -61,6 +68,12 @@ class InMemoryDedupeStore:
         self, fingerprints: Sequence[Fingerprint], *, window: timedelta
     ) -> list[Registration]:
         """Register each fingerprint in order (no awaits inside, so each step is atomic)."""
+        return self.register_now(fingerprints, window=window)
+
+    def register_now(
+        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+    ) -> list[Registration]:
+        """`register`, as a plain call (for stores that keep this one as their mirror)."""
         if not fingerprints:
             return []
         self._evict(max(f.fetched_at for f in fingerprints), window)
@@ -69,6 +82,34 @@ class InMemoryDedupeStore:
             self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
             for index, fingerprint in enumerate(fingerprints)
         ]
+
+    @property
+    def seq(self) -> int:
+        """The highest seq this store has given or absorbed."""
+        return self._seq
+
+    def absorb(self, event_id: str, record: StoredSignature) -> None:
+        """File a registration made elsewhere under its own seq, replacing an older one.
+
+        Absorbed in seq order, registrations of other processes sharing a file make this
+        store a mirror of it (see ``dedupe_sqlite``).
+        """
+        old = self._records.get(event_id)
+        if old is not None:
+            self._unfile(event_id, old)
+        keys = _band_keys_of(record.signature)
+        self._records[event_id] = _Record(
+            record.owner, record.seq, record.fetched_at, record.signature, keys
+        )
+        heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
+        self._file(event_id, keys)
+        self._seq = max(self._seq, record.seq)
+
+    def advance(self, newest: datetime, seq_now: int) -> None:
+        """Take the shared newest fetched_at and seq counter (they only move forward)."""
+        if self._newest is None or newest > self._newest:
+            self._newest = newest
+        self._seq = max(self._seq, seq_now)
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held."""
@@ -100,6 +141,10 @@ class InMemoryDedupeStore:
             fingerprint.owner, self._seq, at, fingerprint.signature, keys
         )
         heapq.heappush(self._by_time, (at, self._seq, event_id))
+        self._file(event_id, keys)
+        return Registration(fingerprint.owner, self._seq, at, earlier)
+
+    def _file(self, event_id: str, keys: list[bytes]) -> None:
         filed = list(map(dict.setdefault, self._bands, keys, repeat(event_id)))
         if filed.count(event_id) < BANDS:  # keys other articles have already
             shared = map(is_not, filed, repeat(event_id))
@@ -108,7 +153,6 @@ class InMemoryDedupeStore:
                     members.add(event_id)
                 else:
                     band[key] = {members, event_id}
-        return Registration(fingerprint.owner, self._seq, at, earlier)
 
     def _earlier(self, keys: list[bytes], seq: int) -> tuple[tuple[str, int], ...]:
         found: set[str] = set()

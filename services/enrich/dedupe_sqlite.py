@@ -1,48 +1,44 @@
 """A ``DedupeStore`` in a SQLite file, shared by the worker processes of one machine.
 
+The file holds one row per registered fingerprint (seq, event id, owner, fetched_at,
+signature) and the store-wide counters. Each process keeps a mirror of the rows within the
+window in an ``InMemoryDedupeStore`` and decides there, so the LSH band index lives in
+memory, not in the file (32 band rows per article made inserts the whole cost).
+
 Each ``register`` batch is one ``BEGIN IMMEDIATE`` transaction: SQLite lets one writer in
-at a time, so the sequence counter, the records and the band rows move together and every
-fingerprint's step is atomic across processes. WAL mode keeps readers off the writer's
-back. Blocking calls run in a worker thread (``asyncio.to_thread``), one at a time per
-store object. Times are integers (microseconds since the epoch).
+at a time. Under the lock the mirror first absorbs, in seq order, the rows other processes
+wrote since its last batch (one range query on the primary key), takes the shared seq and
+newest fetched_at, registers the batch exactly as the in-memory store does, and writes the
+rows of the batch's new registrations with one ``executemany``. So every fingerprint's step
+is atomic across processes and sees every earlier registration, and the verdicts are those
+of one in-memory store fed every batch in commit order. If anything fails, the transaction
+is rolled back and the mirror dropped: the next batch rebuilds it from the file.
 
-The write lock is held as briefly as the batch allows, since every other worker waits
-for it: band keys are hashed before it is taken; under it, one query reads the records of
-all the batch's event ids and one the band members of all its band keys (both lists go
-in as one JSON array), the steps run in Python over those answers in batch order, and two
-``executemany`` write the new rows. Rows older than the window are left out of every
-query at once but deleted only when the horizon has moved by a sixteenth of the window
-since the last deletion, so the file holds at most that much more than the window.
-
-Band rows are (63-bit hash of the band key, seq), integers only: against text keys that
-halves the file and makes inserts and commits three times faster. A band row whose seq no
-longer names a record (the event id was registered again) drops out of the join. They have
-no index on fetched_at: keeping one up to date cost a third of every insert, and deleting
-through it cost more than the occasional scan that deletes old band rows now.
+Rows older than the window are skipped when absorbing and deleted when the horizon has
+moved by a sixteenth of the window since the last deletion. Memory per process is that of
+the in-memory store for the window; blocking calls run in a worker thread
+(``asyncio.to_thread``), one at a time per store object. Times are integers
+(microseconds since the epoch).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
-from itertools import repeat
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self, TypeVar
-
-import xxhash
 
 from services.enrich.dedupe import (
     Registration,
     StoredSignature,
     from_micros,
-    record_stands,
     to_micros,
 )
+from services.enrich.dedupe_memory import InMemoryDedupeStore
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
 
@@ -59,13 +55,7 @@ CREATE TABLE IF NOT EXISTS dedupe_events (
     signature BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dedupe_events_fetched_at ON dedupe_events (fetched_at);
-CREATE TABLE IF NOT EXISTS dedupe_bands (
-    band INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    fetched_at INTEGER NOT NULL,
-    PRIMARY KEY (band, seq)
-) WITHOUT ROWID;
-DROP INDEX IF EXISTS dedupe_bands_fetched_at;
+DROP TABLE IF EXISTS dedupe_bands;
 INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('newest', 0), ('evicted', 0);
 """
 _CHUNK: Final = 500  # bound variables per IN (...) query
@@ -78,6 +68,7 @@ class SqliteDedupeStore:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
         self._lock = asyncio.Lock()
+        self._mirror = InMemoryDedupeStore()
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout: float = 30.0) -> Self:
@@ -110,7 +101,14 @@ class SqliteDedupeStore:
         """Register the batch in one transaction (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
-        return await self._run(lambda: _register(self._db, fingerprints, window))
+        mirror = self._mirror
+        try:
+            return await self._run(lambda: _register(self._db, mirror, fingerprints, window))
+        except BaseException:
+            # Rolled back (or cancelled mid-way): the mirror may hold what the file does
+            # not, so the next batch rebuilds it from the file.
+            self._mirror = InMemoryDedupeStore()
+            raise
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held."""
@@ -161,18 +159,14 @@ _EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by window / t
 
 
 def _register(
-    db: sqlite3.Connection, fingerprints: Sequence[Fingerprint], window: timedelta
+    db: sqlite3.Connection,
+    mirror: InMemoryDedupeStore,
+    fingerprints: Sequence[Fingerprint],
+    window: timedelta,
 ) -> list[Registration]:
-    # Hashing the band keys is the CPU part of the step: done before taking the lock, with
-    # the lists of wanted keys and ids that the two queries take.
-    batch = [(f, to_micros(f.fetched_at), _band_ints(f)) for f in fingerprints]
-    wanted = (
-        json.dumps(sorted({f.event_id for f in fingerprints})),
-        json.dumps(sorted({band for _, _, bands in batch for band in bands})),
-    )
     db.execute("BEGIN IMMEDIATE")
     try:
-        answers = _register_locked(db, batch, wanted, window)
+        answers = _register_locked(db, mirror, fingerprints, window)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -182,109 +176,49 @@ def _register(
 
 def _register_locked(
     db: sqlite3.Connection,
-    batch: list[tuple[Fingerprint, int, list[int]]],
-    wanted: tuple[str, str],
+    mirror: InMemoryDedupeStore,
+    fingerprints: Sequence[Fingerprint],
     window: timedelta,
 ) -> list[Registration]:
     window_us = window // timedelta(microseconds=1)
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
-    seq: int = meta["seq"]
-    newest = max(meta["newest"], *(at for _, at, _ in batch))
-    horizon = newest - window_us
-    records = _records(db, wanted[0], horizon)
-    members, names = _members(db, wanted[1], horizon)
-    answers = []
-    new_events = []
-    new_bands: list[tuple[int, int, int]] = []
-    for fingerprint, at_us, bands in batch:
-        record = records.get(fingerprint.event_id)
-        if record is not None:
-            owner, old_seq, at = record[0], record[1], from_micros(record[2])
-            if record_stands(owner, at, fingerprint, window):
-                same = owner == fingerprint.owner
-                earlier = _earlier(members, names, bands, old_seq) if same else ()
-                answers.append(Registration(owner, old_seq, at, earlier))
-                continue
-            names.pop(old_seq, None)  # replaced below: its band rows leave the join
-        seq += 1
-        records[fingerprint.event_id] = (fingerprint.owner, seq, at_us)
-        names[seq] = fingerprint.event_id
-        earlier = _earlier(members, names, bands, seq)
-        own = set(bands)
-        for band in own:
-            members.setdefault(band, []).append(seq)
-        new_events.append(
-            (seq, fingerprint.event_id, fingerprint.owner, at_us, fingerprint.signature)
-        )
-        new_bands.extend(zip(own, repeat(seq), repeat(at_us)))
-        answers.append(Registration(fingerprint.owner, seq, fingerprint.fetched_at, earlier))
+    rows = db.execute(
+        "SELECT seq, event_id, owner, fetched_at, signature FROM dedupe_events"
+        " WHERE seq > ? AND fetched_at >= ? ORDER BY seq",
+        (mirror.seq, meta["newest"] - window_us),
+    )
+    for seq, event_id, owner, at, signature in rows:
+        mirror.absorb(event_id, StoredSignature(owner, seq, from_micros(at), signature))
+    mirror.advance(from_micros(meta["newest"]), meta["seq"])
+    base = mirror.seq
+    answers = mirror.register_now(fingerprints, window=window)
+    new_rows: dict[int, tuple[int, str, str, int, bytes]] = {}
+    for fingerprint, answer in zip(fingerprints, answers, strict=True):
+        if answer.seq > base and answer.owner == fingerprint.owner:
+            new_rows[answer.seq] = (
+                answer.seq,
+                fingerprint.event_id,
+                fingerprint.owner,
+                to_micros(fingerprint.fetched_at),
+                fingerprint.signature,
+            )
+    # In seq order: an event id registered twice in one batch keeps its later row.
     db.executemany(
         "INSERT OR REPLACE INTO dedupe_events (seq, event_id, owner, fetched_at, signature)"
         " VALUES (?, ?, ?, ?, ?)",
-        new_events,
+        [new_rows[seq] for seq in sorted(new_rows)],
     )
-    db.executemany(
-        "INSERT OR IGNORE INTO dedupe_bands (band, seq, fetched_at) VALUES (?, ?, ?)", new_bands
-    )
+    newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
+    horizon = newest - window_us
     evicted = meta.get("evicted", 0)
     if horizon - evicted >= window_us // _EVICT_EVERY:
-        db.execute("DELETE FROM dedupe_bands WHERE fetched_at < ?", (horizon,))
         db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
         evicted = horizon
     db.executemany(
         "INSERT OR REPLACE INTO dedupe_meta (name, value) VALUES (?, ?)",
-        [("seq", seq), ("newest", newest), ("evicted", evicted)],
+        [("seq", mirror.seq), ("newest", newest), ("evicted", evicted)],
     )
     return answers
-
-
-def _records(
-    db: sqlite3.Connection, event_ids: str, horizon: int
-) -> dict[str, tuple[str, int, int]]:
-    # (owner, seq, fetched_at) of the batch's event ids on record within the window.
-    rows = db.execute(
-        "SELECT event_id, owner, seq, fetched_at FROM dedupe_events"
-        " WHERE event_id IN (SELECT value FROM json_each(?)) AND fetched_at >= ?",
-        (event_ids, horizon),
-    )
-    return {event_id: (owner, seq, at) for event_id, owner, seq, at in rows}
-
-
-def _members(
-    db: sqlite3.Connection, bands: str, horizon: int
-) -> tuple[dict[int, list[int]], dict[int, str]]:
-    # The seqs filed under each of the batch's band keys, and the event id of each seq.
-    rows = db.execute(
-        "SELECT b.band, b.seq, e.event_id FROM dedupe_bands AS b"
-        " JOIN dedupe_events AS e ON e.seq = b.seq"
-        " WHERE b.band IN (SELECT value FROM json_each(?)) AND b.fetched_at >= ?",
-        (bands, horizon),
-    )
-    members: dict[int, list[int]] = {}
-    names: dict[int, str] = {}
-    for band, seq, event_id in rows:
-        members.setdefault(band, []).append(seq)
-        names[seq] = event_id
-    return members, names
-
-
-def _earlier(
-    members: dict[int, list[int]], names: dict[int, str], bands: list[int], seq: int
-) -> tuple[tuple[str, int], ...]:
-    found = {
-        member
-        for filed in filter(None, map(members.get, bands))
-        for member in filed
-        if member < seq and member in names
-    }
-    if not found:
-        return ()
-    return tuple((names[member], member) for member in sorted(found))
-
-
-def _band_ints(fingerprint: Fingerprint) -> list[int]:
-    # 63 bits fit SQLite's signed integers; a collision only adds a candidate to verify.
-    return [xxhash.xxh3_64_intdigest(band.encode()) >> 1 for band in fingerprint.bands]
 
 
 def _signatures(db: sqlite3.Connection, event_ids: list[str]) -> dict[str, StoredSignature]:

@@ -22,6 +22,7 @@ from tests.unit.enrich.test_dedupe import (
     POWER,
     SCENARIOS,
     TRAM,
+    TRAM_UPDATE,
     crash_then_reprocess,
     fp,
     in_turn,
@@ -94,9 +95,35 @@ async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
             )
     with sqlite3.connect(path) as db:
         events = db.execute("SELECT count(*) FROM dedupe_events").fetchone()[0]
-        bands = db.execute("SELECT count(DISTINCT seq) FROM dedupe_bands").fetchone()[0]
     db.close()
-    assert events == bands == 3 * 3
+    assert events == 3 * 3
+
+
+async def test_a_failed_batch_leaves_nothing_behind_in_file_or_mirror(tmp_path: Path) -> None:
+    """A batch rolled back (the file locked too long) is not remembered; retried, it counts."""
+    path = tmp_path / "dedupe.sqlite3"
+    tram_update = (TRAM[0], f"{TRAM[1]}\n\n{TRAM_UPDATE}")
+    async with (
+        await SqliteDedupeStore.open(path, busy_timeout=0.2) as store,
+        await SqliteDedupeStore.open(path) as other,
+    ):
+        deduper = Deduper(store)
+        power, tram = fp(POWER, "p1#0"), fp(TRAM, "p3#0")
+        [first] = await deduper.judge([power])
+        assert first.duplicate_of is None
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DedupeStoreError):
+            await deduper.judge([fp(TRAM, "p2#0")])
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        # Another worker registers the tram article first: the failed batch left no trace.
+        [elsewhere] = await Deduper(other).judge([tram])
+        assert elsewhere.duplicate_of is None
+        retried = await deduper.judge([fp(TRAM, "p2#0"), fp(tram_update, "p4#0")])
+        assert [v.duplicate_of for v in retried] == [tram.event_id, tram.event_id]
+        [again] = await deduper.judge([fp(POWER, "p5#0", noisy=True)])
+        assert again.duplicate_of == power.event_id
 
 
 async def test_an_unusable_file_is_a_retriable_store_error(tmp_path: Path) -> None:
