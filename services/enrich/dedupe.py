@@ -75,19 +75,8 @@ def decide(
         if abs(fingerprint.fetched_at - registration.fetched_at) <= window:
             return Verdict(fingerprint.event_id, DuplicateKind.EXACT)
         return ORIGINAL  # on record for a much later article: not within the window
-    for event_id, seq in sorted(registration.earlier, key=lambda member: member[1]):
-        candidate = stored.get(event_id)
-        if (
-            candidate is None
-            # Re-registered since the register step: no longer earlier than this article.
-            or candidate.seq != seq
-            or seq >= registration.seq
-            # An earlier version of the same slot (the splitter changed): not a duplicate.
-            or candidate.owner == fingerprint.owner
-            or abs(fingerprint.fetched_at - candidate.fetched_at) > window
-        ):
-            continue
-        if estimate_jaccard(fingerprint.signature, candidate.signature) >= threshold:
+    for event_id in _candidates(fingerprint, registration, stored, window):
+        if estimate_jaccard(fingerprint.signature, stored[event_id].signature) >= threshold:
             return Verdict(event_id, DuplicateKind.NEAR)
     return ORIGINAL
 
@@ -175,14 +164,16 @@ def _candidates(
     stored: dict[str, StoredSignature],
     window: timedelta,
 ) -> list[str]:
-    # The candidates decide() compares, in its order, before comparing any signature.
+    # The earlier articles a near-duplicate verdict may name, oldest first.
     found = []
     for event_id, seq in sorted(registration.earlier, key=lambda member: member[1]):
         candidate = stored.get(event_id)
         if (
             candidate is None
+            # Re-registered since the register step: no longer earlier than this article.
             or candidate.seq != seq
             or seq >= registration.seq
+            # An earlier version of the same slot (the splitter changed): not a duplicate.
             or candidate.owner == fingerprint.owner
             or abs(fingerprint.fetched_at - candidate.fetched_at) > window
         ):

@@ -111,11 +111,20 @@ class SqliteDedupeStore:
             raise
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
-        """The records of those event ids still held."""
+        """The records of those event ids, as the mirror held them at the last registration.
+
+        The verdicts then are those of the batch's registration step, whatever other
+        processes have written since; an id the mirror lacks (it was dropped after a
+        failure) is read from the file.
+        """
         if not event_ids:
             return {}
-        wanted = list(event_ids)
-        return await self._run(lambda: _signatures(self._db, wanted))
+        async with self._lock:
+            found = await self._mirror.signatures(event_ids)
+        missing = [event_id for event_id in event_ids if event_id not in found]
+        if missing:
+            found.update(await self._run(lambda: _signatures(self._db, missing)))
+        return found
 
     async def _run(self, call: Callable[[], _R]) -> _R:
         async with self._lock:
