@@ -30,8 +30,10 @@ def main() -> None:
     args = parser.parse_args()
     generated = generate_pages(args.pages, seed=args.seed)
     pages = [RawPage.model_validate(g.page) for g in generated]
-    load_language_model(EnrichSettings().model_cache_dir)
     clock = time.process_time
+    started = clock()
+    load_language_model(EnrichSettings().model_cache_dir)
+    print(f"model load   {clock() - started:6.3f} s  (language model, through the cache)")
 
     started = clock()
     drafts = [split_text_page(page.body) for page in pages]

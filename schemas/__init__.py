@@ -10,6 +10,7 @@ from schemas.models import (
     PublishedAtSource,
     RawPage,
     Stage,
+    article_event_json,
     derive_page_id,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "PublishedAtSource",
     "RawPage",
     "Stage",
+    "article_event_json",
     "derive_page_id",
 ]

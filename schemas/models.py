@@ -12,7 +12,15 @@ from enum import StrEnum
 from typing import Any, Final
 
 import xxhash
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_serializer,
+    field_validator,
+)
 
 SCHEMA_VERSION: Final = 1
 
@@ -176,6 +184,18 @@ class ArticleEvent(BaseModel):
     @field_serializer("published_at", "fetched_at")
     def _serialize_times(self, value: datetime | None) -> str | None:
         return None if value is None else _rfc3339(value)
+
+
+_ARTICLE_EVENT_JSON: Final = TypeAdapter(ArticleEvent)
+
+
+def article_event_json(event: ArticleEvent) -> bytes:
+    """The event as `model_dump_json()` gives it, as UTF-8 bytes straight from pydantic-core.
+
+    Skipping the round trip through str measured about twice as fast on non-ASCII articles.
+    Raises pydantic's PydanticSerializationError for text no UTF-8 can hold (a lone surrogate).
+    """
+    return _ARTICLE_EVENT_JSON.dump_json(event)
 
 
 class DeadLetter(BaseModel):
