@@ -18,12 +18,14 @@ hour touched again after it left the cache reads its ids back from its file firs
 file ever holds an event_id twice however old the hour, and memory is bounded by the
 cached hours, not by the input. An id already in another cached hour is skipped too (one
 line per event_id, as PostgreSQL keeps one row); across hours out of the cache there is no
-such check. Memory is about 130 bytes per cached id (set slot plus a 34-character str,
-measured with tracemalloc): the default 168 hours (a week) at 10,000 events an hour is 1.7
-million ids, about 220 MB, whatever the input; a smaller bound saves memory where batches
-span few hours (a live crawl). Reading an hour back costs one pass over its file (the id is
-read off the front of each line); a replay, the last uncommitted batches, touches the
-hours written last, which are cached.
+such check. The ids sit in one dict (id -> how many cached hours hold it), so checking an
+event costs one lookup however many hours are cached, plus one list of ids per hour for
+dropping it from the cache. Memory is about 130 bytes per cached id (dict slot, list slot
+and a 34-character str, measured with tracemalloc): the default 168 hours (a week) at
+10,000 events an hour is 1.7 million ids, about 220 MB, whatever the input; a smaller
+bound saves memory where batches span few hours (a live crawl). Reading an hour back costs
+one pass over its file (the id is read off the front of each line); a replay, the last
+uncommitted batches, touches the hours written last, which are cached.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import repeat
 from pathlib import Path, PurePosixPath
 
 import orjson
@@ -200,15 +201,17 @@ class JsonlWriter(BatchingWriter):
             raise ValueError(f"cached_hours must be at least 1, got {cached_hours}")
         self._root = data_dir
         self._cached_hours = cached_hours
-        self._hours: OrderedDict[datetime, set[str]] = OrderedDict()
+        self._hours: OrderedDict[datetime, list[str]] = OrderedDict()
         """hour -> the event_ids of its file, least recently touched first."""
+        self._holders: dict[str, int] = {}
+        """event_id -> how many cached hours hold it (an id is known while it is here)."""
         self._lock_fd: int | None = None
 
     @property
     def known_ids(self) -> int:
         """How many event_ids the writer holds in memory for dedupe."""
-        # list() copies the values in one step: a write in its thread may change the dict.
-        return sum(map(len, list(self._hours.values())))
+        # A write in its thread may change the dict; len() of a dict is one atomic read.
+        return len(self._holders)
 
     @property
     def cached_hours(self) -> int:
@@ -226,6 +229,7 @@ class JsonlWriter(BatchingWriter):
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
         self._hours.clear()
+        self._holders.clear()
 
     async def _run(self, work: Callable[..., None], *args: object) -> None:
         # fsync and reads block for milliseconds: keep them off the event loop.
@@ -262,32 +266,41 @@ class JsonlWriter(BatchingWriter):
         for event in events:
             by_hour.setdefault(hour_of(event), []).append(event)
         lines: dict[datetime, list[tuple[str, bytes]]] = {}
+        holders = self._holders
         for hour, group in by_hour.items():
-            ids = self._touch(hour)
+            self._touch(hour)
             # Encode the whole batch before writing: a bad event leaves every file untouched.
-            fresh = [(e.event_id, encode_line(e)) for e in group if not self._known(e, ids)]
+            fresh = [(e.event_id, encode_line(e)) for e in group if e.event_id not in holders]
             if fresh:
                 lines[hour] = fresh
         for hour, fresh in lines.items():
             # One write and one fsync per touched file per batch.
             _append(self._root / hour_path(hour), b"".join(line for _, line in fresh))
-            self._hours[hour].update(event_id for event_id, _ in fresh)
+            self._hold(hour, [event_id for event_id, _ in fresh])
         # Only after the batch: its own hours are never read twice within it.
         while len(self._hours) > self._cached_hours:
-            self._hours.popitem(last=False)
+            _, dropped = self._hours.popitem(last=False)
+            for event_id in dropped:
+                count = holders[event_id] - 1
+                if count:
+                    holders[event_id] = count
+                else:
+                    del holders[event_id]
 
-    def _touch(self, hour: datetime) -> set[str]:
-        """The ids of an hour's file, read from the file when the hour is not cached."""
-        ids = self._hours.get(hour)
-        if ids is None:
-            path = self._root / hour_path(hour)
-            ids = set(_read_ids(path)) if path.exists() else set()
-            self._hours[hour] = ids
-        else:
+    def _touch(self, hour: datetime) -> None:
+        """Cache an hour's ids, read from its file when the hour is not cached yet."""
+        if hour in self._hours:
             self._hours.move_to_end(hour)
-        return ids
+            return
+        path = self._root / hour_path(hour)
+        # Read before caching: a file that cannot be read leaves the hour uncached.
+        event_ids = _read_ids(path) if path.exists() else []
+        self._hours[hour] = []
+        self._hold(hour, event_ids)
 
-    def _known(self, event: ArticleEvent, own: set[str]) -> bool:
-        event_id = event.event_id
-        # map() runs the membership tests over the cached hours in C.
-        return event_id in own or any(map(set.__contains__, self._hours.values(), repeat(event_id)))
+    def _hold(self, hour: datetime, event_ids: list[str]) -> None:
+        """Note that the hour's file holds `event_ids` (each once, none held by it yet)."""
+        holders = self._holders
+        self._hours[hour].extend(event_ids)
+        for event_id in event_ids:
+            holders[event_id] = holders.get(event_id, 0) + 1

@@ -168,6 +168,30 @@ async def test_an_hour_read_back_is_extended_not_rewritten(tmp_path: Path) -> No
     assert _read(path) == [*old, fresh]
 
 
+async def test_an_id_in_two_cached_files_stays_known_until_both_leave_the_cache(
+    tmp_path: Path,
+) -> None:
+    """An id written to two hour files (the first was out of the cache at the time) is known
+    while either file is cached: dropping one of them must not let the id into the other twice.
+    """
+    hour = [NOW + timedelta(hours=h) for h in range(5)]
+    twice = [make_event(1, fetched_at=hour[0]), make_event(1, fetched_at=hour[1])]
+    async with JsonlWriter(tmp_path, cached_hours=2) as writer:
+        for batch in (
+            [twice[0]],
+            [make_event(2, fetched_at=hour[2]), make_event(3, fetched_at=hour[3])],
+            [twice[1]],  # hour 0 left the cache: the id lands in hour 1's file too
+            [make_event(4, fetched_at=hour[0])],  # hour 0 read back: both files cached
+            [make_event(5, fetched_at=hour[4])],  # hour 1 leaves; hour 0 still holds the id
+            [twice[0]],
+        ):
+            await writer.add(batch)
+            await writer.flush()
+        assert writer.known_ids == 3  # ids 1 and 4 in hour 0, id 5 in hour 4
+    first = tmp_path / hour_path(hour[0].replace(minute=0, second=0, microsecond=0))
+    assert [event.event_id for event in _read(first)] == [twice[0].event_id, make_event(4).event_id]
+
+
 def test_the_cache_holds_at_least_one_hour(tmp_path: Path) -> None:
     """A cache of no hours could not dedupe a batch against its own file."""
     with pytest.raises(ValueError, match="cached_hours"):
