@@ -43,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.pipeline_limits import offline_enrich, passthrough_rate
-from benchmarks.pipeline_pages import SEED, START, write_pages
+from benchmarks.pipeline_pages import HISTORY_STEP, LIVE_STEP, SEED, START, write_pages
 from benchmarks.pipeline_phases import DrainOutcome, Outcome, PhaseFailed, drain, latency
 from benchmarks.pipeline_phases import throughput as run_throughput
 from benchmarks.pipeline_probe import p99
@@ -55,9 +55,14 @@ WARMUP_PAGES = 40
 
 
 async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> Outcome:
+    """The pipeline with `--enrich-workers` K (and with 1 when K > 1) against offline enrich."""
     k = args.enrich_workers
     result = await run_throughput(path, args.pages, k, timeout_s=budget_s)
     print_outcome("throughput", result)
+    single = result
+    if k > 1:
+        single = await run_throughput(path, args.pages, 1, timeout_s=budget_s)
+        print_outcome("throughput-1", single)
     one = offline_enrich(path, args.pages, 1, timeout_s=budget_s)
     print_offline(one)
     many = one if k == 1 else offline_enrich(path, args.pages, k, timeout_s=budget_s)
@@ -69,24 +74,26 @@ async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> 
         f"pages/s={transport.pages_per_s:.0f} (fill {transport.fill_seconds:.1f}s, "
         f"drain {transport.drain_seconds:.1f}s)"
     )
-    share = result.pages_per_s / (k * one.pages_per_s)
-    print(
-        f"[ratio] pipeline / ({k} x offline 1-process rate): {share:.2f} target >= 0.80 "
-        f"{verdict(share >= 0.8)}"
-    )
-    print(
-        f"[ratio] pipeline / offline with {k} processes measured at once: "
-        f"{result.pages_per_s / many.pages_per_s:.2f} (not judged: most sensitive to other load)"
-    )
-    # CPU time per page does not depend on what else runs: the same ratio for idle cores.
-    pipeline_ms = sum(result.cpu.values()) * 1000 / result.pages
-    offline_ms = one.cpu_s * 1000 / one.pages
     cores = len(os.sched_getaffinity(0))
+    offline_ms = one.cpu_s * 1000 / one.pages
+    for workers, outcome in sorted({k: result, 1: single}.items(), reverse=True):
+        share = outcome.pages_per_s / (workers * one.pages_per_s)
+        print(
+            f"[ratio] pipeline with {workers} enrich worker(s) / ({workers} x offline 1-process "
+            f"rate): {share:.2f} target >= 0.80 {verdict(share >= 0.8)}"
+        )
+        # CPU time per page does not depend on what else runs: the same ratio for idle cores.
+        pipeline_ms = sum(outcome.cpu.values()) * 1000 / outcome.pages
+        print(
+            f"[ratio]   by CPU time: offline {offline_ms:.2f} ms/page / pipeline (all its "
+            f"processes) {pipeline_ms:.2f} ms/page = {offline_ms / pipeline_ms:.2f}; i.e. on "
+            f"{cores} idle cores at most ~{cores * 1000 / pipeline_ms:.0f} pages/s for the "
+            f"pipeline vs ~{min(workers, cores) * 1000 / offline_ms:.0f} for {workers} offline "
+            f"process(es)"
+        )
     print(
-        f"[ratio] by CPU time: offline {offline_ms:.2f} ms/page / pipeline (all its processes) "
-        f"{pipeline_ms:.2f} ms/page = {offline_ms / pipeline_ms:.2f}; i.e. on {cores} idle cores "
-        f"at most ~{cores * 1000 / pipeline_ms:.0f} pages/s for the pipeline vs "
-        f"~{min(k, cores) * 1000 / offline_ms:.0f} for {k} offline processes"
+        f"[ratio] pipeline with {k} workers / offline with {k} processes measured at once: "
+        f"{result.pages_per_s / many.pages_per_s:.2f} (not judged: most sensitive to other load)"
     )
     if transport.pages_per_s > 0:
         print(f"[ratio] pipeline / passthrough: {result.pages_per_s / transport.pages_per_s:.3f}")
@@ -126,23 +133,26 @@ async def _latency(
     print(f"[latency] p99 ingest-to-sink {worst:.0f} ms target < 250 ms {verdict(worst < 250)}")
 
 
-async def _memory(
-    tmp: Path, path: Path, args: argparse.Namespace, small: Outcome | None, budget_s: float
-) -> None:
-    if small is None:
-        small = await run_throughput(
-            path, args.pages, args.enrich_workers, timeout_s=budget_s, with_latency=False
+async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float) -> None:
+    # History-spaced pages: more hours than the sink caches, a dedupe window that slides.
+    runs: list[Outcome] = []
+    for count in (args.pages, args.pages * args.memory_factor):
+        path = tmp / f"history-{count}.jsonl"
+        started = time.perf_counter()
+        write_pages(path, count, step=HISTORY_STEP)
+        print(
+            f"[memory] generated {count} pages, one every {HISTORY_STEP}, "
+            f"in {time.perf_counter() - started:.0f}s",
+            flush=True,
         )
-        print_outcome("memory-small", small)
-    count = args.pages * args.memory_factor
-    big_path = tmp / f"pages-{count}.jsonl"
-    started = time.perf_counter()
-    write_pages(big_path, count)
-    print(f"[memory] generated {count} pages in {time.perf_counter() - started:.0f}s", flush=True)
-    big = await run_throughput(
-        big_path, count, args.enrich_workers, timeout_s=_budget(count, args), with_latency=False
-    )
-    print_outcome("memory-big", big)
+        outcome = await run_throughput(
+            path, count, args.enrich_workers, timeout_s=_budget(count, args), with_latency=False
+        )
+        print_outcome(f"memory-{count}", outcome)
+        path.unlink()
+        runs.append(outcome)
+    small, big = runs
+    count = big.pages
     flat = True
     for name in sorted(big.memory):
         before, after = small.memory.get(name), big.memory[name]
@@ -173,10 +183,13 @@ async def main_async(args: argparse.Namespace) -> None:
         tmp = Path(tmp_name)
         path = tmp / f"pages-{args.pages}.jsonl"
         started = time.perf_counter()
-        size = write_pages(path, args.pages)
+        size = write_pages(path, args.pages, step=LIVE_STEP)
         # Older than the measured pages, so they move no dedupe horizon forward.
         warmup = tmp / "warmup.jsonl"
-        write_pages(warmup, WARMUP_PAGES, seed=SEED + 1000, start=START - timedelta(days=30))
+        write_pages(
+            warmup, WARMUP_PAGES, seed=SEED + 1000, start=START - timedelta(days=30),
+            step=LIVE_STEP,
+        )  # fmt: skip
         print(
             f"generated {args.pages} pages ({size / args.pages / 1024:.1f} KiB each on average) "
             f"in {time.perf_counter() - started:.0f}s",
@@ -192,7 +205,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 rate = args.rate or (result.pages_per_s / 2 if result else 1.0)
                 await _latency(path, warmup, args, rate, budget_s)
             if phase in ("all", "memory"):
-                await _memory(tmp, path, args, result, budget_s)
+                await _memory(tmp, args, budget_s)
         except (PhaseFailed, TimeoutError) as exc:
             print(f"phase failed (bounded in time): {exc} FAIL")
     print(f"load average at the end: {load_average()}")

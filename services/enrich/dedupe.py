@@ -23,8 +23,9 @@ window, so their size is bounded by the window, not by the input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from typing import Final
 
 import numpy as np
 
@@ -75,7 +76,8 @@ def decide(
         if abs(fingerprint.fetched_at - registration.fetched_at) <= window:
             return Verdict(fingerprint.event_id, DuplicateKind.EXACT)
         return ORIGINAL  # on record for a much later article: not within the window
-    for event_id in _candidates(fingerprint, registration, stored, window):
+    earlier = sorted(registration.earlier, key=_seq_of)
+    for event_id in _candidates(fingerprint, registration.seq, earlier, stored, window):
         if estimate_jaccard(fingerprint.signature, stored[event_id].signature) >= threshold:
             return Verdict(event_id, DuplicateKind.NEAR)
     return ORIGINAL
@@ -102,22 +104,49 @@ class Deduper:
     async def judge(self, fingerprints: Sequence[Fingerprint]) -> list[Verdict]:
         """Verdicts in order; articles of one batch may duplicate earlier ones of it.
 
-        Raises DedupeStoreError (retriable) when the store fails; judging the batch again
-        gives the same verdicts.
+        Candidates are compared oldest first, a slice at a time (`_slices`): signatures are
+        fetched only for the slice, and an article leaves the loop at its first similar
+        candidate, so a story seen hundreds of times in the window costs a few comparisons
+        per sighting, not hundreds. Raises DedupeStoreError (retriable) when the store fails;
+        judging the batch again gives the same verdicts.
         """
         if not fingerprints:
             return []
         registrations = await self._store.register(fingerprints, window=self._window)
-        wanted = {
-            event_id
-            for fingerprint, registration in zip(fingerprints, registrations, strict=True)
-            if registration.owner == fingerprint.owner
-            for event_id, _ in registration.earlier
-        }
-        stored = await self._store.signatures(wanted) if wanted else {}
-        return decide_all(
-            fingerprints, registrations, stored, window=self._window, threshold=self._threshold
+        verdicts, pending = _open_verdicts(
+            fingerprints, registrations, window=self._window, threshold=self._threshold
         )
+        for start, stop in _slices():
+            if not pending:
+                break
+            wanted = {event_id for _, earlier in pending for event_id, _ in earlier[start:stop]}
+            stored = await self._store.signatures(wanted)
+            pending = _decide_slice(
+                fingerprints, registrations, pending, (start, stop), stored=stored,
+                verdicts=verdicts, window=self._window, threshold=self._threshold,
+            )  # fmt: skip
+        return verdicts
+
+
+_FIRST_SLICE: Final = 4
+"""Candidates compared in the first round: a near duplicate is nearly always one of the
+oldest members of its bands (the story's first sighting)."""
+_SLICE_GROWTH: Final = 4
+
+_Pending = list[tuple[int, list[tuple[str, int]]]]
+"""(fingerprint index, its earlier band members oldest first) still without a verdict."""
+
+
+def _seq_of(member: tuple[str, int]) -> int:
+    return member[1]
+
+
+def _slices() -> Iterator[tuple[int, int]]:
+    # [0, 4), [4, 20), [20, 84), ... : few rounds however long the candidate lists.
+    start, size = 0, _FIRST_SLICE
+    while True:
+        yield start, start + size
+        start, size = start + size, size * _SLICE_GROWTH
 
 
 def decide_all(
@@ -128,9 +157,30 @@ def decide_all(
     window: timedelta,
     threshold: float,
 ) -> list[Verdict]:
-    """``decide`` for each fingerprint, with every signature comparison in one numpy pass."""
+    """``decide`` for each fingerprint, comparing signatures in one numpy pass per slice."""
+    verdicts, pending = _open_verdicts(
+        fingerprints, registrations, window=window, threshold=threshold
+    )
+    for bounds in _slices():
+        if not pending:
+            break
+        pending = _decide_slice(
+            fingerprints, registrations, pending, bounds, stored=stored, verdicts=verdicts,
+            window=window, threshold=threshold,
+        )  # fmt: skip
+    return verdicts
+
+
+def _open_verdicts(
+    fingerprints: Sequence[Fingerprint],
+    registrations: Sequence[Registration],
+    *,
+    window: timedelta,
+    threshold: float,
+) -> tuple[list[Verdict], _Pending]:
+    # The verdicts that need no signature, and the fingerprints that have candidates.
     verdicts: list[Verdict] = []
-    pairs: list[tuple[int, str]] = []  # (fingerprint index, candidate), in decide's order
+    pending: _Pending = []
     for index, (fingerprint, registration) in enumerate(
         zip(fingerprints, registrations, strict=True)
     ):
@@ -140,39 +190,67 @@ def decide_all(
             )
             continue
         verdicts.append(ORIGINAL)
+        pending.append((index, sorted(registration.earlier, key=_seq_of)))
+    return verdicts, pending
+
+
+def _decide_slice(
+    fingerprints: Sequence[Fingerprint],
+    registrations: Sequence[Registration],
+    pending: _Pending,
+    bounds: tuple[int, int],
+    *,
+    stored: dict[str, StoredSignature],
+    verdicts: list[Verdict],
+    window: timedelta,
+    threshold: float,
+) -> _Pending:
+    # Compare each pending fingerprint with its candidates in earlier[start:stop]; the first
+    # similar one (oldest first) is its verdict. Returns those still pending after the slice.
+    start, stop = bounds
+    pairs: list[tuple[int, str]] = []  # (fingerprint index, candidate), in decide's order
+    for index, earlier in pending:
+        fingerprint = fingerprints[index]
         pairs.extend(
-            (index, event_id) for event_id in _candidates(fingerprint, registration, stored, window)
+            (index, event_id)
+            for event_id in _candidates(
+                fingerprint, registrations[index].seq, earlier[start:stop], stored, window
+            )
         )
-    if not pairs:
-        return verdicts
-    similar = _similar(
-        [fingerprints[index].signature for index, _ in pairs],
-        [stored[event_id].signature for _, event_id in pairs],
-        threshold,
-    )
     decided: set[int] = set()
-    for (index, event_id), near in zip(pairs, similar, strict=True):
-        if near and index not in decided:
-            decided.add(index)
-            verdicts[index] = Verdict(event_id, DuplicateKind.NEAR)
-    return verdicts
+    if pairs:
+        similar = _similar(
+            [fingerprints[index].signature for index, _ in pairs],
+            [stored[event_id].signature for _, event_id in pairs],
+            threshold,
+        )
+        for (index, event_id), near in zip(pairs, similar, strict=True):
+            if near and index not in decided:
+                decided.add(index)
+                verdicts[index] = Verdict(event_id, DuplicateKind.NEAR)
+    return [
+        (index, earlier)
+        for index, earlier in pending
+        if index not in decided and len(earlier) > stop
+    ]
 
 
 def _candidates(
     fingerprint: Fingerprint,
-    registration: Registration,
+    seq_now: int,
+    earlier: Sequence[tuple[str, int]],
     stored: dict[str, StoredSignature],
     window: timedelta,
 ) -> list[str]:
-    # The earlier articles a near-duplicate verdict may name, oldest first.
+    # The members of `earlier` (oldest first) a near-duplicate verdict may name, in order.
     found = []
-    for event_id, seq in sorted(registration.earlier, key=lambda member: member[1]):
+    for event_id, seq in earlier:
         candidate = stored.get(event_id)
         if (
             candidate is None
             # Re-registered since the register step: no longer earlier than this article.
             or candidate.seq != seq
-            or seq >= registration.seq
+            or seq >= seq_now
             # An earlier version of the same slot (the splitter changed): not a duplicate.
             or candidate.owner == fingerprint.owner
             or abs(fingerprint.fetched_at - candidate.fetched_at) > window
