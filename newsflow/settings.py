@@ -57,7 +57,8 @@ class KafkaSettings(BaseSettings):
     enable_idempotence: bool = False
     """Idempotent producer; the embedded broker does not support it, Apache Kafka does."""
     linger_ms: int = Field(default=5, ge=0)
-    """How long the producer waits to fill a batch."""
+    """How long ingest's producer waits to gather concurrent requests' records into one produce
+    request; enrich and the sink publish whole batches at once and do not linger."""
     max_request_size: int = Field(default=8 * 1024 * 1024, ge=1024)
     """Largest produce request, bounding the largest page."""
     request_timeout_ms: int = Field(default=5000, ge=100)

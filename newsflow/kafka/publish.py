@@ -54,10 +54,18 @@ class InMemoryPublisher:
 
 
 class KafkaPublisher:
-    """A Publisher backed by one aiokafka producer (acks=all), shared by a whole service."""
+    """A Publisher backed by one aiokafka producer (acks=all), shared by a whole service.
 
-    def __init__(self, settings: KafkaSettings, *, client_id: str = "newsflow") -> None:
+    `linger_ms` overrides the settings' for a service that publishes whole batches and waits
+    for them (enrich, the sink): lingering there only delays each batch, whereas ingest's
+    concurrent requests share produce requests by lingering.
+    """
+
+    def __init__(
+        self, settings: KafkaSettings, *, client_id: str = "newsflow", linger_ms: int | None = None
+    ) -> None:
         self._settings = settings
+        self._linger_ms = settings.linger_ms if linger_ms is None else linger_ms
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._ready_at = 0.0
@@ -73,7 +81,7 @@ class KafkaPublisher:
             acks="all",
             enable_idempotence=s.enable_idempotence,
             compression_type=s.compression_type,
-            linger_ms=s.linger_ms,
+            linger_ms=self._linger_ms,
             max_request_size=s.max_request_size,
             max_batch_size=max(s.max_request_size // 8, 16384),
             **s.client_kwargs(),

@@ -73,7 +73,7 @@ async def serve(
             window=settings.dedupe_window,
             threshold=settings.dedupe_threshold,
         )
-        publisher = KafkaPublisher(kafka, client_id="newsflow-enrich")
+        publisher = KafkaPublisher(kafka, client_id="newsflow-enrich", linger_ms=0)
         await publisher.start()
         health.started("publisher")
         try:

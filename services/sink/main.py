@@ -41,7 +41,7 @@ async def serve(
         ),
         beating(health),
     ):
-        publisher = KafkaPublisher(kafka, client_id="newsflow-sink")
+        publisher = KafkaPublisher(kafka, client_id="newsflow-sink", linger_ms=0)
         await writer.start()
         health.started("writer")
         try:
