@@ -10,18 +10,23 @@ and the SQLite dedupe store in a temporary directory; everything listens on 127.
 Phases, each on a fresh pipeline and bounded in time (`--timeout`):
 
 - throughput: pages/s and articles/s (first push request to the sink's last commit), the
-  per-event ingest-to-sink latency at that saturating rate, VmHWM of every service; then,
-  over the same pages, offline `newsflow enrich` (1 process, and K at once) and a bare
-  aiokafka passthrough, with the ratios. Target: pipeline >= 80 % of K x the offline
-  1-process rate. The K processes measured at once, and the same ratio by CPU time per page
-  (which other load on the machine does not change), are printed beside it.
+  per-event ingest-to-sink latency at that saturating rate, VmHWM of every service, with K
+  enrich workers and (when K > 1) with 1; then, over the same pages, offline `newsflow
+  enrich` (1 process, and K at once) and a bare aiokafka passthrough, with the ratios.
+  Target: pipeline >= 80 % of N x the offline 1-process rate, printed for N = K and N = 1
+  (on 2 cores, K = 2 offline processes take both cores, while the pipeline also runs the
+  broker, ingest, the sink and this process). The K processes measured at once, and the
+  ratios by CPU time per page (which other load on the machine does not change), are
+  printed beside them.
 - drain: the raw topic filled first, then 1 and 2 enrich workers started; steady drain rate
   from the moment the group is Stable. Target: 2 workers >= 1.6 x 1.
 - latency: a paced push at half the measured maximum (or `--rate`) for `--latency-seconds`,
   after 40 warm-up pages that are left out (each enrich process loads its language model
   on its first page). Target: p99 < 250 ms.
-- memory: the throughput run at `--pages` and at `--memory-factor` x that. Target: VmHWM of
-  each service within 10 %.
+- memory: the throughput run at `--pages` and at `--memory-factor` x that, over history-
+  spaced pages (`benchmarks.pipeline_pages`). Target: VmHWM of each service within 10 %.
+
+The throughput, drain and latency phases send live-spaced pages (fetched a second apart).
 
 Latency of an article event = when the sink group's commit covering it was first seen
 (polled every 10-20 ms; the sink commits only after the JSONL append is fsynced) minus the

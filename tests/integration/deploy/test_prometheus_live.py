@@ -192,6 +192,14 @@ async def _until_scraped(prometheus: PrometheusApi, written: float) -> None:
     # Lag is reported per partition once a worker has handled one: both groups, at zero.
     lag = "sum(newsflow_enrich_consumer_lag_records) + sum(newsflow_sink_consumer_lag_records)"
     await _until(lambda: _query_equals(prometheus, lag, 0), "both groups to report zero lag")
+    # A rate needs two scrapes of a series: a quick drain can finish before ingest's request
+    # counters (created by the first request) have been scraped twice.
+    requests = f'rate(newsflow_ingest_requests_total{{route=~"/v1/pages.*"}}[{RATE_WINDOW}])'
+    await _until(lambda: _has_result(prometheus, requests), "two scrapes of ingest's counters")
+
+
+async def _has_result(prometheus: PrometheusApi, expr: str) -> bool:
+    return bool((await prometheus.get("query", query=expr))["result"])
 
 
 async def _all_targets_up(prometheus: PrometheusApi, count: int) -> bool:
