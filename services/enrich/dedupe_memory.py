@@ -10,11 +10,11 @@ band member is a live record and its seq is read from there.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import compress, repeat
-from operator import is_not
+from operator import attrgetter, is_not, itemgetter
 from typing import Final
 
 import numpy as np
@@ -23,15 +23,8 @@ from services.enrich.dedupe_store import Registration, StoredSignature, record_s
 from services.enrich.fingerprint import BANDS, ROWS, Fingerprint
 
 _BAND_BYTES: Final = ROWS * 4
-
-
-@dataclass(slots=True)
-class _Record:
-    owner: str
-    seq: int
-    fetched_at: datetime
-    signature: bytes
-    keys: list[bytes]
+_SEQ: Final = attrgetter("seq")
+_MEMBER_SEQ: Final = itemgetter(1)
 
 
 def _band_keys(fingerprints: Sequence[Fingerprint]) -> list[bytes]:
@@ -56,7 +49,8 @@ class InMemoryDedupeStore:
     def __init__(self) -> None:
         self._seq = 0
         self._newest: datetime | None = None
-        self._records: dict[str, _Record] = {}
+        self._records: dict[str, StoredSignature] = {}
+        """event id -> its registration; `signatures` hands these out as they are."""
         self._bands: list[dict[bytes, str | set[str]]] = [{} for _ in range(BANDS)]
         self._by_time: list[tuple[datetime, int, str]] = []
 
@@ -98,9 +92,7 @@ class InMemoryDedupeStore:
         if old is not None:
             self._unfile(event_id, old)
         keys = _band_keys_of(record.signature)
-        self._records[event_id] = _Record(
-            record.owner, record.seq, record.fetched_at, record.signature, keys
-        )
+        self._records[event_id] = record
         heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
         self._file(event_id, keys)
         self._seq = max(self._seq, record.seq)
@@ -113,14 +105,8 @@ class InMemoryDedupeStore:
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held."""
-        found = {}
-        for event_id in event_ids:
-            record = self._records.get(event_id)
-            if record is not None:
-                found[event_id] = StoredSignature(
-                    record.owner, record.seq, record.fetched_at, record.signature
-                )
-        return found
+        records = self._records
+        return {event_id: records[event_id] for event_id in event_ids if event_id in records}
 
     def _register(
         self, fingerprint: Fingerprint, keys: list[bytes], window: timedelta
@@ -137,8 +123,8 @@ class InMemoryDedupeStore:
         self._seq += 1
         at = fingerprint.fetched_at
         earlier = self._earlier(keys, self._seq)
-        self._records[event_id] = _Record(
-            fingerprint.owner, self._seq, at, fingerprint.signature, keys
+        self._records[event_id] = StoredSignature(
+            fingerprint.owner, self._seq, at, fingerprint.signature
         )
         heapq.heappush(self._by_time, (at, self._seq, event_id))
         self._file(event_id, keys)
@@ -155,6 +141,7 @@ class InMemoryDedupeStore:
                     band[key] = {members, event_id}
 
     def _earlier(self, keys: list[bytes], seq: int) -> tuple[tuple[str, int], ...]:
+        # Band members below `seq`, oldest first; the loops run in C (map, sorted, bisect).
         found: set[str] = set()
         for members in filter(None, map(dict.get, self._bands, keys)):
             if isinstance(members, str):
@@ -163,17 +150,13 @@ class InMemoryDedupeStore:
                 found.update(members)
         if not found:
             return ()
-        records = self._records
-        earlier = [
-            (event_id, member_seq)
-            for event_id in found
-            if (member_seq := records[event_id].seq) < seq
-        ]
-        earlier.sort(key=lambda member: member[1])
-        return tuple(earlier)
+        seqs: Iterator[int] = map(_SEQ, map(self._records.__getitem__, found))
+        ranked = sorted(zip(found, seqs, strict=True), key=_MEMBER_SEQ)
+        return tuple(ranked[: bisect_left(ranked, seq, key=_MEMBER_SEQ)])
 
-    def _unfile(self, event_id: str, record: _Record) -> None:
-        bands, keys = self._bands, record.keys
+    def _unfile(self, event_id: str, record: StoredSignature) -> None:
+        # Keys are sliced from the signature again rather than kept: 32 bytes objects a record.
+        bands, keys = self._bands, _band_keys_of(record.signature)
         removed = list(map(dict.pop, bands, keys))
         if removed.count(event_id) < BANDS:  # keys shared with other articles go back
             shared = map(is_not, removed, repeat(event_id))
