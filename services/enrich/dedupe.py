@@ -106,9 +106,10 @@ class Deduper:
 
         Candidates are compared oldest first, a slice at a time (`_slices`): signatures are
         fetched only for the slice, and an article leaves the loop at its first similar
-        candidate, so a story seen hundreds of times in the window costs a few comparisons
-        per sighting, not hundreds. Raises DedupeStoreError (retriable) when the store fails;
-        judging the batch again gives the same verdicts.
+        candidate, so a duplicate of a story seen hundreds of times is usually decided by
+        its first few comparisons; an article like none of its candidates still meets them
+        all. Raises DedupeStoreError (retriable) when the store fails; judging the batch
+        again gives the same verdicts.
         """
         if not fingerprints:
             return []
