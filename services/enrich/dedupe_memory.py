@@ -27,19 +27,12 @@ _SEQ: Final = attrgetter("seq")
 _MEMBER_SEQ: Final = itemgetter(1)
 
 
-def _band_keys(fingerprints: Sequence[Fingerprint]) -> list[bytes]:
+def _band_keys(signatures: Sequence[bytes]) -> list[bytes]:
     # Every band's 16 bytes of every signature, as bytes objects made in one C loop.
-    signatures = b"".join(fingerprint.signature for fingerprint in fingerprints)
-    if len(signatures) != len(fingerprints) * BANDS * _BAND_BYTES:
+    joined = b"".join(signatures)
+    if len(joined) != len(signatures) * BANDS * _BAND_BYTES:
         raise ValueError(f"signatures must be {BANDS * _BAND_BYTES} bytes long")
-    keys: list[bytes] = np.frombuffer(signatures, dtype=f"V{_BAND_BYTES}").tolist()
-    return keys
-
-
-def _band_keys_of(signature: bytes) -> list[bytes]:
-    if len(signature) != BANDS * _BAND_BYTES:
-        raise ValueError(f"signatures must be {BANDS * _BAND_BYTES} bytes long")
-    keys: list[bytes] = np.frombuffer(signature, dtype=f"V{_BAND_BYTES}").tolist()
+    keys: list[bytes] = np.frombuffer(joined, dtype=f"V{_BAND_BYTES}").tolist()
     return keys
 
 
@@ -71,7 +64,7 @@ class InMemoryDedupeStore:
         if not fingerprints:
             return []
         self._evict(max(f.fetched_at for f in fingerprints), window)
-        keys = _band_keys(fingerprints)
+        keys = _band_keys([fingerprint.signature for fingerprint in fingerprints])
         return [
             self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
             for index, fingerprint in enumerate(fingerprints)
@@ -90,8 +83,8 @@ class InMemoryDedupeStore:
         """
         old = self._records.get(event_id)
         if old is not None:
-            self._unfile(event_id, old)
-        keys = _band_keys_of(record.signature)
+            self._unfile(event_id, _band_keys([old.signature]))
+        keys = _band_keys([record.signature])
         self._records[event_id] = record
         heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
         self._file(event_id, keys)
@@ -119,7 +112,7 @@ class InMemoryDedupeStore:
                 same = record.owner == fingerprint.owner
                 earlier = self._earlier(keys, record.seq) if same else ()
                 return Registration(record.owner, record.seq, record.fetched_at, earlier)
-            self._unfile(event_id, record)
+            self._unfile(event_id, _band_keys([record.signature]))
         self._seq += 1
         at = fingerprint.fetched_at
         earlier = self._earlier(keys, self._seq)
@@ -154,9 +147,9 @@ class InMemoryDedupeStore:
         ranked = sorted(zip(found, seqs, strict=True), key=_MEMBER_SEQ)
         return tuple(ranked[: bisect_left(ranked, seq, key=_MEMBER_SEQ)])
 
-    def _unfile(self, event_id: str, record: StoredSignature) -> None:
-        # Keys are sliced from the signature again rather than kept: 32 bytes objects a record.
-        bands, keys = self._bands, _band_keys_of(record.signature)
+    def _unfile(self, event_id: str, keys: list[bytes]) -> None:
+        # `keys` are sliced from the signature again rather than kept with every record.
+        bands = self._bands
         removed = list(map(dict.pop, bands, keys))
         if removed.count(event_id) < BANDS:  # keys shared with other articles go back
             shared = map(is_not, removed, repeat(event_id))
@@ -170,10 +163,15 @@ class InMemoryDedupeStore:
             self._newest = newest
         horizon = self._newest - window
         by_time, records = self._by_time, self._records
+        evicted: list[tuple[str, bytes]] = []
         while by_time and by_time[0][0] < horizon:
             _, seq, event_id = heapq.heappop(by_time)
             record = records.get(event_id)
             if record is None or record.seq != seq:
                 continue  # replaced since; the newer registration has its own heap entry
             del records[event_id]
-            self._unfile(event_id, record)
+            evicted.append((event_id, record.signature))
+        if evicted:
+            keys = _band_keys([signature for _, signature in evicted])
+            for index, (event_id, _) in enumerate(evicted):
+                self._unfile(event_id, keys[index * BANDS : (index + 1) * BANDS])

@@ -82,7 +82,9 @@ def _read_cache(directory: Path, *, norm_probs: bool) -> LanguageIdentifier:
         for name in _ARRAYS
     }
     return LanguageIdentifier(
-        loaded["ptc"],
+        # A plain ndarray over the same mapped pages: indexing a np.memmap goes through
+        # its Python __getitem__ on every scoring call.
+        np.asarray(loaded["ptc"]),
         np.asarray(loaded["pc"]),
         loaded["classes"].tolist(),
         _to_array(loaded["nextmove"]),
