@@ -8,6 +8,15 @@ later processes, which takes a fraction of a second. The class-score table is st
 float32: the same numbers as the shipped float16 (every float16 is exact in float32, and
 py3langid computes in float32 anyway), but gathering rows of it is several times faster.
 
+Scoring walks py3langid's byte automaton (Aho-Corasick over the model's byte n-grams) over
+the sample. py3langid does it one byte at a time in Python; `FeatureScanner` computes every
+position's state at once in numpy: the automaton's state after a byte is the longest suffix
+of the text read so far that is a prefix of a feature, never longer than the automaton's
+depth, so it is also the state reached from the start over just the last `depth` bytes.
+That is `depth` gathers for the whole sample, and the same features, counts and order
+(hence the same scores to the bit) as py3langid's walk; tests compare the two. The depth
+comes from a breadth-first pass over the automaton (about a second), kept in the cache.
+
 The cache is an optimisation only: when it cannot be written (read-only file system) or
 read, the model is loaded from the package as py3langid does it, with the same results.
 A cache is keyed by py3langid's version and the model file's size and mtime, and written
@@ -20,18 +29,21 @@ import os
 import shutil
 import tempfile
 from array import array
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import structlog
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_DIR, MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 from py3langid.modelio import load_model
 
 _log = structlog.get_logger(__name__)
 
-_ARRAYS: Final = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
+_ARRAYS: Final = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat", "depth")
+_CACHE_FORMAT: Final = 2
+"""Bumped when the files of a cache entry change, so older entries are not read."""
 _TYPECODES: Final = {2: "H", 4: "I", 8: "L"}
 
 
@@ -41,7 +53,7 @@ def _model_path() -> Path:
 
 def _cache_key(model: Path) -> str:
     stat = model.stat()
-    return f"py3langid-{version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}"
+    return f"py3langid-{version('py3langid')}-{stat.st_size}-{stat.st_mtime_ns}-v{_CACHE_FORMAT}"
 
 
 def _to_array(values: np.ndarray) -> array[int]:
@@ -50,6 +62,87 @@ def _to_array(values: np.ndarray) -> array[int]:
     out = array(_TYPECODES[values.dtype.itemsize])
     out.frombytes(np.ascontiguousarray(values).tobytes())
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureScanner:
+    """py3langid's feature automaton, walked over a whole sample in `depth` numpy steps."""
+
+    nextmove: np.ndarray
+    """The next state for (row of a state) * 256 + byte."""
+    rowbase: np.ndarray
+    """Each state's row offset into `nextmove` (its row times 256), int64."""
+    output: np.ndarray
+    """The feature a state completes, or -1."""
+    depth: int
+    """The longest path from the start state to any state (the longest feature, in bytes)."""
+
+    def counts(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Features found in `data` and how often, in order of first occurrence.
+
+        The same as py3langid's `visit_counts` (a Counter, whose keys keep that order).
+        """
+        codes = np.frombuffer(data, dtype=np.uint8)
+        size = len(codes)
+        states = np.zeros(size, dtype=np.int64)
+        # Step k reads, at every position i, the byte at i - k (positions before k start
+        # later, from the start state, as the byte-by-byte walk does at the text's start).
+        for back in range(min(self.depth, size) - 1, -1, -1):
+            states[back:] = self.nextmove[self.rowbase[states[back:]] + codes[: size - back]]
+        found = self.output[states]
+        found = found[found >= 0]
+        features, first, counts = np.unique(found, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")
+        return features[order].astype(np.intp), counts[order].astype(np.float32)
+
+
+def automaton_depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
+    """The longest shortest path from the start state, by breadth-first search."""
+    seen = np.zeros(len(rowbase), dtype=bool)
+    seen[0] = True
+    frontier = np.zeros(1, dtype=np.int64)
+    every_byte = np.arange(256)
+    depth = 0
+    while True:
+        reached = np.unique(nextmove[(rowbase[frontier][:, None] + every_byte).ravel()])
+        reached = reached[~seen[reached]]
+        if not len(reached):
+            return depth
+        seen[reached] = True
+        frontier = reached.astype(np.int64)
+        depth += 1
+
+
+class ScanningIdentifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid is untyped
+    """py3langid's identifier with its byte walk done by a `FeatureScanner`; same scores."""
+
+    __slots__ = ("scanner",)
+
+    def __init__(self, *args: Any, scanner: FeatureScanner, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scanner = scanner
+
+    def _raw_score(self, text: bytes) -> np.ndarray:
+        # py3langid's _raw_score with the scanner's counts in place of visit_counts.
+        features, counts = self.scanner.counts(text)
+        if len(features):
+            scores: np.ndarray = np.log1p(counts) @ self.nb_ptc[features] + self.nb_pc
+            return scores
+        fill = 0.0 if self._norm_probs else RAW_FLOOR
+        return np.full(len(self.nb_classes), fill, dtype=np.float32)
+
+
+def _scanner(
+    nextmove: np.ndarray, row: np.ndarray, out_feat: np.ndarray, depth: int | None
+) -> FeatureScanner:
+    rowbase = np.asarray(row, dtype=np.int64) << 8
+    nextmove = np.asarray(nextmove)
+    return FeatureScanner(
+        nextmove=nextmove,
+        rowbase=rowbase,
+        output=np.asarray(out_feat, dtype=np.int32),
+        depth=automaton_depth(nextmove, rowbase) if depth is None else depth,
+    )
 
 
 def _write_cache(model: Path, target: Path) -> None:
@@ -62,6 +155,9 @@ def _write_cache(model: Path, target: Path) -> None:
         "nextmove_row": np.frombuffer(nextmove_row, dtype=np.dtype(nextmove_row.typecode)),
         "out_feat": np.asarray(out_feat, dtype=np.int32),
     }
+    arrays["depth"] = np.asarray(
+        automaton_depth(arrays["nextmove"], arrays["nextmove_row"].astype(np.int64) << 8)
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -81,16 +177,20 @@ def _read_cache(directory: Path, *, norm_probs: bool) -> LanguageIdentifier:
         name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
         for name in _ARRAYS
     }
-    return LanguageIdentifier(
+    scanner = _scanner(
+        loaded["nextmove"], loaded["nextmove_row"], loaded["out_feat"], int(loaded["depth"])
+    )
+    return ScanningIdentifier(
         # A plain ndarray over the same mapped pages: indexing a np.memmap goes through
         # its Python __getitem__ on every scoring call.
         np.asarray(loaded["ptc"]),
         np.asarray(loaded["pc"]),
         loaded["classes"].tolist(),
-        _to_array(loaded["nextmove"]),
+        scanner.nextmove,  # py3langid's own walk is not used: no copy for it
         loaded["out_feat"].tolist(),
         norm_probs=norm_probs,
         tk_row=_to_array(loaded["nextmove_row"]),
+        scanner=scanner,
     )
 
 
@@ -119,4 +219,19 @@ def load_identifier(cache_dir: Path | None, *, norm_probs: bool = True) -> Langu
             return _cached(model, directory, norm_probs=norm_probs)
         except (OSError, ValueError) as error:
             _log.warning("language_model_cache_unusable", path=str(directory), error=str(error))
-    return LanguageIdentifier.from_model_file(model, norm_probs=norm_probs)
+    ptc, pc, classes, nextmove, row, out_feat = load_model(model)
+    return ScanningIdentifier(
+        np.asarray(ptc),
+        np.asarray(pc),
+        classes,
+        nextmove,
+        out_feat,
+        norm_probs=norm_probs,
+        tk_row=row,
+        scanner=_scanner(
+            np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode)),
+            np.frombuffer(row, dtype=np.dtype(row.typecode)),
+            np.asarray(out_feat),
+            None,
+        ),
+    )
