@@ -57,8 +57,8 @@ def _cache_key(model: Path) -> str:
 
 
 def _to_array(values: np.ndarray) -> array[int]:
-    # py3langid walks its automaton over these in pure Python: indexing a stdlib array is
-    # much faster there than indexing numpy.
+    # py3langid's constructor turns the row table into a list; from a stdlib array that
+    # is much faster than from numpy.
     out = array(_TYPECODES[values.dtype.itemsize])
     out.frombytes(np.ascontiguousarray(values).tobytes())
     return out
@@ -155,9 +155,9 @@ def _write_cache(model: Path, target: Path) -> None:
         "nextmove_row": np.frombuffer(nextmove_row, dtype=np.dtype(nextmove_row.typecode)),
         "out_feat": np.asarray(out_feat, dtype=np.int32),
     }
-    arrays["depth"] = np.asarray(
-        automaton_depth(arrays["nextmove"], arrays["nextmove_row"].astype(np.int64) << 8)
-    )
+    # The automaton's depth takes a second to find: found once here, kept with the arrays.
+    scanner = _scanner(arrays["nextmove"], arrays["nextmove_row"], arrays["out_feat"], None)
+    arrays["depth"] = np.asarray(scanner.depth)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
