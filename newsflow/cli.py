@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsflow import push_options, tail_options
+from newsflow.heap import tune_garbage_collector
 from newsflow.logs import configure_logging
 
 # The imports below are deferred on purpose: `newsflow tail` should not load trafilatura.
@@ -42,6 +43,7 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
         from newsflow.settings import KafkaSettings
         from services.enrich.main import serve
 
+        tune_garbage_collector()
         asyncio.run(serve(settings, KafkaSettings()))
         return 0
     from services.enrich.dedupe import Deduper, InMemoryDedupeStore
@@ -54,6 +56,7 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
     )
     processor = PageProcessor(deduper)
     load_language_model(settings.model_cache_dir)
+    tune_garbage_collector()
     path: Path = args.pages
     with sys.stdin if str(path) == "-" else path.open(encoding="utf-8") as lines:
         summary = asyncio.run(
@@ -91,6 +94,7 @@ def _cmd_sink(_: argparse.Namespace) -> int:
     configure_logging("sink", settings.log_level)
     if (code := _need_cluster("sink")) is not None:
         return code
+    tune_garbage_collector()
     asyncio.run(serve(settings, KafkaSettings()))
     return 0
 
