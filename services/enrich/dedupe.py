@@ -56,7 +56,6 @@ __all__ = [
     "StoredSignature",
     "Verdict",
     "decide",
-    "decide_all",
     "from_micros",
     "record_stands",
     "to_micros",
@@ -148,28 +147,6 @@ def _slices() -> Iterator[tuple[int, int]]:
     while True:
         yield start, start + size
         start, size = start + size, size * _SLICE_GROWTH
-
-
-def decide_all(
-    fingerprints: Sequence[Fingerprint],
-    registrations: Sequence[Registration],
-    stored: dict[str, StoredSignature],
-    *,
-    window: timedelta,
-    threshold: float,
-) -> list[Verdict]:
-    """``decide`` for each fingerprint, comparing signatures in one numpy pass per slice."""
-    verdicts, pending = _open_verdicts(
-        fingerprints, registrations, window=window, threshold=threshold
-    )
-    for bounds in _slices():
-        if not pending:
-            break
-        pending = _decide_slice(
-            fingerprints, registrations, pending, bounds, stored=stored, verdicts=verdicts,
-            window=window, threshold=threshold,
-        )  # fmt: skip
-    return verdicts
 
 
 def _open_verdicts(

@@ -18,7 +18,8 @@ That is `depth` gathers for the whole sample, and the same features, counts and 
 comes from a breadth-first pass over the automaton (about a second), kept in the cache.
 
 The cache is an optimisation only: when it cannot be written (read-only file system) or
-read, the model is loaded from the package as py3langid does it, with the same results.
+read, the same arrays are built from the packaged model in memory (a few seconds), with the
+same results.
 A cache is keyed by py3langid's version and the model file's size and mtime, and written
 to a temporary directory renamed into place, so concurrent processes never see half of one.
 """
@@ -132,20 +133,8 @@ class ScanningIdentifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid
         return np.full(len(self.nb_classes), fill, dtype=np.float32)
 
 
-def _scanner(
-    nextmove: np.ndarray, row: np.ndarray, out_feat: np.ndarray, depth: int | None
-) -> FeatureScanner:
-    rowbase = np.asarray(row, dtype=np.int64) << 8
-    nextmove = np.asarray(nextmove)
-    return FeatureScanner(
-        nextmove=nextmove,
-        rowbase=rowbase,
-        output=np.asarray(out_feat, dtype=np.int32),
-        depth=automaton_depth(nextmove, rowbase) if depth is None else depth,
-    )
-
-
-def _write_cache(model: Path, target: Path) -> None:
+def _model_arrays(model: Path) -> dict[str, np.ndarray]:
+    """The packaged model as the arrays a cache entry holds, depth included (about a second)."""
     ptc, pc, classes, nextmove, nextmove_row, out_feat = load_model(model)
     arrays = {
         "ptc": np.asarray(ptc, dtype=np.float32),
@@ -155,9 +144,36 @@ def _write_cache(model: Path, target: Path) -> None:
         "nextmove_row": np.frombuffer(nextmove_row, dtype=np.dtype(nextmove_row.typecode)),
         "out_feat": np.asarray(out_feat, dtype=np.int32),
     }
-    # The automaton's depth takes a second to find: found once here, kept with the arrays.
-    scanner = _scanner(arrays["nextmove"], arrays["nextmove_row"], arrays["out_feat"], None)
-    arrays["depth"] = np.asarray(scanner.depth)
+    rowbase = arrays["nextmove_row"].astype(np.int64) << 8
+    arrays["depth"] = np.asarray(automaton_depth(arrays["nextmove"], rowbase))
+    return arrays
+
+
+def _identifier(arrays: dict[str, np.ndarray], *, norm_probs: bool) -> ScanningIdentifier:
+    """The identifier over a cache entry's arrays (mapped from disk or just unpacked)."""
+    nextmove = np.asarray(arrays["nextmove"])
+    scanner = FeatureScanner(
+        nextmove=nextmove,
+        rowbase=arrays["nextmove_row"].astype(np.int64) << 8,
+        output=np.asarray(arrays["out_feat"], dtype=np.int32),
+        depth=int(arrays["depth"]),
+    )
+    return ScanningIdentifier(
+        # A plain ndarray over the same mapped pages: indexing a np.memmap goes through
+        # its Python __getitem__ on every scoring call.
+        np.asarray(arrays["ptc"]),
+        np.asarray(arrays["pc"]),
+        arrays["classes"].tolist(),
+        nextmove,  # py3langid's own walk is not used: no copy for it
+        arrays["out_feat"].tolist(),
+        norm_probs=norm_probs,
+        tk_row=_to_array(arrays["nextmove_row"]),
+        scanner=scanner,
+    )
+
+
+def _write_cache(model: Path, target: Path) -> None:
+    arrays = _model_arrays(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -177,21 +193,7 @@ def _read_cache(directory: Path, *, norm_probs: bool) -> LanguageIdentifier:
         name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
         for name in _ARRAYS
     }
-    scanner = _scanner(
-        loaded["nextmove"], loaded["nextmove_row"], loaded["out_feat"], int(loaded["depth"])
-    )
-    return ScanningIdentifier(
-        # A plain ndarray over the same mapped pages: indexing a np.memmap goes through
-        # its Python __getitem__ on every scoring call.
-        np.asarray(loaded["ptc"]),
-        np.asarray(loaded["pc"]),
-        loaded["classes"].tolist(),
-        scanner.nextmove,  # py3langid's own walk is not used: no copy for it
-        loaded["out_feat"].tolist(),
-        norm_probs=norm_probs,
-        tk_row=_to_array(loaded["nextmove_row"]),
-        scanner=scanner,
-    )
+    return _identifier(loaded, norm_probs=norm_probs)
 
 
 def _cached(model: Path, directory: Path, *, norm_probs: bool) -> LanguageIdentifier:
@@ -219,19 +221,4 @@ def load_identifier(cache_dir: Path | None, *, norm_probs: bool = True) -> Langu
             return _cached(model, directory, norm_probs=norm_probs)
         except (OSError, ValueError) as error:
             _log.warning("language_model_cache_unusable", path=str(directory), error=str(error))
-    ptc, pc, classes, nextmove, row, out_feat = load_model(model)
-    return ScanningIdentifier(
-        np.asarray(ptc),
-        np.asarray(pc),
-        classes,
-        nextmove,
-        out_feat,
-        norm_probs=norm_probs,
-        tk_row=row,
-        scanner=_scanner(
-            np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode)),
-            np.frombuffer(row, dtype=np.dtype(row.typecode)),
-            np.asarray(out_feat),
-            None,
-        ),
-    )
+    return _identifier(_model_arrays(model), norm_probs=norm_probs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ def restored_gc() -> Iterator[None]:
     thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.enable()
     gc.set_threshold(*thresholds)
 
 
@@ -28,17 +30,30 @@ def test_tuning_raises_the_thresholds_and_freezes_what_start_up_made() -> None:
 
 
 @pytest.mark.usefixtures("restored_gc")
-def test_cycles_made_after_tuning_are_still_collected() -> None:
-    """Freezing covers what existed at tuning time only: later garbage cycles still go."""
+def test_cycles_made_after_tuning_are_collected_without_being_asked() -> None:
+    """The collector stays on: past the young threshold, garbage cycles go by themselves."""
     tune_garbage_collector()
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collections.append(info["generation"])
 
     class Node:
         def __init__(self) -> None:
             self.other: Node | None = None
 
-    first, second = Node(), Node()
-    first.other, second.other = second, first
-    marker = id(first)
-    del first, second
-    assert gc.collect() >= 2
-    assert all(id(o) != marker for o in gc.get_objects() if isinstance(o, Node))
+    gc.callbacks.append(seen)
+    try:
+        probe = Node()
+        probe.other = probe
+        alive = weakref.ref(probe)
+        del probe
+        for _ in range(THRESHOLDS[0]):  # each cycle is one more tracked allocation
+            node = Node()
+            node.other = node
+        del node
+    finally:
+        gc.callbacks.remove(seen)
+    assert collections, "no automatic collection ran"
+    assert alive() is None
