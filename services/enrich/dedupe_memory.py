@@ -75,20 +75,24 @@ class InMemoryDedupeStore:
         """The highest seq this store has given or absorbed."""
         return self._seq
 
-    def absorb(self, event_id: str, record: StoredSignature) -> None:
-        """File a registration made elsewhere under its own seq, replacing an older one.
+    def absorb(self, records: Sequence[tuple[str, StoredSignature]]) -> None:
+        """File registrations made elsewhere under their own seqs, replacing older ones.
 
         Absorbed in seq order, registrations of other processes sharing a file make this
         store a mirror of it (see ``dedupe_sqlite``).
         """
-        old = self._records.get(event_id)
-        if old is not None:
-            self._unfile(event_id, _band_keys([old.signature]))
-        keys = _band_keys([record.signature])
-        self._records[event_id] = record
-        heapq.heappush(self._by_time, (record.fetched_at, record.seq, event_id))
-        self._file(event_id, keys)
-        self._seq = max(self._seq, record.seq)
+        if not records:
+            return
+        keys = _band_keys([record.signature for _, record in records])
+        held, by_time = self._records, self._by_time
+        for index, (event_id, record) in enumerate(records):
+            old = held.get(event_id)
+            if old is not None:
+                self._unfile(event_id, _band_keys([old.signature]))
+            held[event_id] = record
+            heapq.heappush(by_time, (record.fetched_at, record.seq, event_id))
+            self._file(event_id, keys[index * BANDS : (index + 1) * BANDS])
+        self._seq = max(self._seq, *(record.seq for _, record in records))
 
     def advance(self, newest: datetime, seq_now: int) -> None:
         """Take the shared newest fetched_at and seq counter (they only move forward)."""

@@ -196,8 +196,12 @@ def _register_locked(
         " WHERE seq > ? AND fetched_at >= ? ORDER BY seq",
         (mirror.seq, meta["newest"] - window_us),
     )
-    for seq, event_id, owner, at, signature in rows:
-        mirror.absorb(event_id, StoredSignature(owner, seq, from_micros(at), signature))
+    mirror.absorb(
+        [
+            (event_id, StoredSignature(owner, seq, from_micros(at), signature))
+            for seq, event_id, owner, at, signature in rows
+        ]
+    )
     mirror.advance(from_micros(meta["newest"]), meta["seq"])
     base = mirror.seq
     answers = mirror.register_now(fingerprints, window=window)
