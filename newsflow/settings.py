@@ -71,6 +71,10 @@ class KafkaSettings(BaseSettings):
     one that finds none for about half of this even when records arrive meanwhile: shorter
     gives lower latency per hop, but more and smaller batches, whose fixed costs take more
     CPU per page on a busy machine."""
+    fetch_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Most bytes one fetch may bring (a record batch larger than this still comes whole). A
+    lagging consumer holds up to about this much per partition it owns; with aiokafka's 50 MiB
+    default, the sink's peak memory grew with its backlog."""
     session_timeout_ms: int = Field(default=6000, ge=1000)
     """Group session timeout; joining a group takes about half of it, so kept small."""
     heartbeat_interval_ms: int = Field(default=1000, ge=100)

@@ -57,6 +57,7 @@ class TopicReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest" if self._from_beginning else "latest",
             fetch_max_wait_ms=s.fetch_max_wait_ms,
+            fetch_max_bytes=s.fetch_max_bytes,
             **s.client_kwargs(),
         )
         await consumer.start()

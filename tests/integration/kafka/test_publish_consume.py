@@ -129,3 +129,32 @@ async def test_a_retriable_handler_error_retries_the_same_batch_then_commits(
     await _publish(settings, [Record(topic, b"late", b"v")])
     received = await _collect(settings, topic, group, 1)
     assert [m.key for m in received] == [b"late"]
+
+
+@pytest.mark.parametrize("fetch_max_bytes", [64 * 1024, 256 * 1024])
+async def test_a_lagging_consumer_takes_its_backlog_a_bounded_fetch_at_a_time(
+    kafka_settings: KafkaSettings, unique_name: str, fetch_max_bytes: int
+) -> None:
+    """However long the backlog, one batch holds about `fetch_max_bytes` of it, not all of it."""
+    settings = kafka_settings.model_copy(
+        update={"max_batch": 100_000, "fetch_max_bytes": fetch_max_bytes}
+    )
+    topic = f"backlog-{unique_name}"
+    await ensure_topics(settings, [topic], partitions=1)
+    value = b"x" * 1024
+    for chunk in range(40):  # 40 record batches of 50 KiB: a 2 MiB backlog
+        await _publish(settings, [Record(topic, f"{chunk}-{i}".encode(), value) for i in range(50)])
+
+    sizes: list[int] = []
+
+    async def handler(batch: Sequence[Message]) -> None:
+        sizes.append(sum(len(m.value) for m in batch))
+        if len(sizes) == 3 or sum(sizes) == 40 * 50 * len(value):
+            consumer.request_stop()
+
+    consumer = BatchConsumer(settings, [topic], f"g-{unique_name}", handler)
+    async with asyncio.timeout(WAIT_S):
+        await consumer.run()
+
+    # A fetch may end with one whole record batch past the bound (as Kafka's own brokers do).
+    assert max(sizes) <= fetch_max_bytes + 50 * len(value)
