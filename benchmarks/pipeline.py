@@ -28,10 +28,13 @@ Phases, each on a fresh pipeline and bounded in time (`--timeout`):
 
 The throughput, drain and latency phases send live-spaced pages (fetched a second apart).
 
-Latency of an article event = when the sink group's commit covering it was first seen
-(polled every 10-20 ms; the sink commits only after the JSONL append is fsynced) minus the
-CreateTime of its page's record on `pages.raw` (set by ingest as it publishes, before its
-202). It is an upper bound, late by at most the poll interval. Every phase also prints the
+Latency of an article event = when the sink made it durable (the JSONL append fsynced, just
+before the offset commit) minus the CreateTime of its page's record on `pages.raw` (set by
+ingest as it publishes, before its 202). In the latency phase the sink measures it itself
+(`newsflow_sink_ingest_to_sink_seconds`, 25 ms buckets up to 250 ms: the share of events
+within 250 ms is exact, the quantiles interpolated within a bucket). The throughput phase's
+latencies at saturation come from polling the sink group's commits every 20 ms: upper
+bounds, late by at most the poll interval. Every phase also prints the
 CPU milliseconds per page of each process (from /proc; "bench" is this process: pushing
 and polling) and the load average, since the machine may be shared. Targets print
 PASS/FAIL, but the exit status is 0: this is a benchmark, not a test.
@@ -51,7 +54,6 @@ from benchmarks.pipeline_limits import offline_enrich, passthrough_rate
 from benchmarks.pipeline_pages import HISTORY_STEP, LIVE_STEP, SEED, START, write_pages
 from benchmarks.pipeline_phases import DrainOutcome, Outcome, PhaseFailed, drain, latency
 from benchmarks.pipeline_phases import throughput as run_throughput
-from benchmarks.pipeline_probe import p99
 from benchmarks.pipeline_proc import load_average
 from benchmarks.pipeline_report import mib, print_drain, print_offline, print_outcome, verdict
 
@@ -134,8 +136,13 @@ async def _latency(
         f"(fell behind schedule by at most {pushed.behind_s * 1000:.0f} ms)"
     )
     print_outcome("latency", o, rates=False)
-    worst = p99(o.latency.total_ms) if o.latency is not None else float("inf")
-    print(f"[latency] p99 ingest-to-sink {worst:.0f} ms target < 250 ms {verdict(worst < 250)}")
+    hist = o.sink_latency
+    within = hist.share_within(0.25) if hist is not None and hist.count else 0.0
+    worst = hist.quantile(0.99) * 1000 if hist is not None and hist.count else float("inf")
+    print(
+        f"[latency] p99 ingest-to-sink ~{worst:.0f} ms, {within:.2%} of events within 250 ms: "
+        f"target p99 < 250 ms {verdict(within >= 0.99)}"
+    )
 
 
 async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float) -> None:

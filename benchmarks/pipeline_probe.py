@@ -263,10 +263,3 @@ def quantiles(values: Sequence[float]) -> str:
         return "n/a"
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return f"p50={cuts[49]:.0f}ms p95={cuts[94]:.0f}ms p99={cuts[98]:.0f}ms"
-
-
-def p99(values: Sequence[float]) -> float:
-    """The 99th percentile (inclusive method), or +inf without data."""
-    if len(values) < 2:
-        return float("inf")
-    return statistics.quantiles(values, n=100, method="inclusive")[98]

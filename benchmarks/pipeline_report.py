@@ -42,7 +42,19 @@ def print_outcome(label: str, o: Outcome, *, rates: bool = True) -> None:
             f"[{label}]   push done at {o.push_s:.1f}s, enrich done at {o.enrich_s:.1f}s, "
             f"sink done at {o.seconds:.1f}s; service restarts={o.restarts}"
         )
-    if o.latency is not None:
+    if o.sink_latency is not None and o.latency is not None:
+        hist, lat = o.sink_latency, o.latency
+        print(
+            f"[{label}]   ingest-to-sink (the sink's histogram, per event): "
+            f"p50~{hist.quantile(0.5) * 1000:.0f}ms p95~{hist.quantile(0.95) * 1000:.0f}ms "
+            f"p99~{hist.quantile(0.99) * 1000:.0f}ms (events={hist.count:.0f}; "
+            f"{hist.share_within(0.25):.2%} within 250 ms)"
+        )
+        print(
+            f"[{label}]     of which page->event published (record timestamps) "
+            f"{quantiles(lat.enrich_ms)} (events={len(lat.enrich_ms)})"
+        )
+    elif o.latency is not None:
         lat = o.latency
         print(f"[{label}]   ingest-to-sink {quantiles(lat.total_ms)} (events={len(lat.total_ms)})")
         print(

@@ -43,6 +43,12 @@ SECOND_BUCKETS: Final = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 )  # fmt: skip
 """Latency buckets: sub-millisecond store calls up to a slow broker acknowledgement."""
+PIPELINE_BUCKETS: Final = (
+    0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0,
+    2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+)  # fmt: skip
+"""End-to-end latency buckets: 25 ms steps up to 250 ms (quantiles near a sub-second
+objective), then up to a backlog of a quarter of an hour."""
 AGE_BUCKETS: Final = (
     1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0,
     86400.0, 259200.0, 604800.0, 2592000.0,

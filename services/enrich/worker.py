@@ -23,6 +23,7 @@ from newsflow.clock import Clock, utc_now
 from newsflow.kafka import Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, article_event_json
+from schemas.headers import INGESTED_AT_MS, PAGE_ID
 from services.enrich.envelope import parse_page, raw_text
 from services.enrich.metrics import EnrichMetrics
 from services.enrich.process import PageProcessor, Rejection, dead_letter
@@ -42,14 +43,19 @@ def _origin(message: Message) -> str:
     return f"{message.topic}/{message.partition}/{message.offset}"
 
 
-def event_record(topic: str, event: ArticleEvent) -> Record:
-    """An ArticleEvent as a record keyed by event id (so a key's events stay in order)."""
+def event_record(topic: str, event: ArticleEvent, ingested_at_ms: int | None = None) -> Record:
+    """An ArticleEvent as a record keyed by event id (so a key's events stay in order).
+
+    `ingested_at_ms`, the timestamp of the page's record on `pages.raw`, travels as a header
+    so that the sink can measure ingest-to-sink latency.
+    """
+    headers = [(PAGE_ID, event.page_id.encode()), ("content-type", b"application/json")]
+    if ingested_at_ms is not None and ingested_at_ms >= 0:
+        headers.append((INGESTED_AT_MS, str(ingested_at_ms).encode()))
     return Record(
-        topic=topic,
-        key=event.event_id.encode(),
-        value=article_event_json(event),
-        headers=(("page_id", event.page_id.encode()), ("content-type", b"application/json")),
-    )
+        topic=topic, key=event.event_id.encode(), value=article_event_json(event),
+        headers=tuple(headers),
+    )  # fmt: skip
 
 
 def dead_letter_record(topic: str, letter: DeadLetter) -> Record:
@@ -155,7 +161,9 @@ class EnrichHandler:
                 if event.duplicate_of is not None:
                     batch.duplicates.append(event)
                 if event.duplicate_of is None or self._emit_duplicates:
-                    batch.records.append(event_record(self._topics.events, event))
+                    batch.records.append(
+                        event_record(self._topics.events, event, message.timestamp_ms)
+                    )
                     batch.emitted.append(event)
             if per_page_lines:
                 with bound_to_record(message, page_id=outcome.page.page_id):

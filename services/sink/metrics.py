@@ -10,7 +10,13 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from newsflow.metrics import COUNT_BUCKETS, SECOND_BUCKETS, lag_gauge, register_base_metrics
+from newsflow.metrics import (
+    COUNT_BUCKETS,
+    PIPELINE_BUCKETS,
+    SECOND_BUCKETS,
+    lag_gauge,
+    register_base_metrics,
+)
 from schemas import DeadLetterReason
 from services.sink.jsonl import JsonlWriter
 from services.sink.postgres import PostgresWriter
@@ -56,6 +62,13 @@ class SinkMetrics:
             buckets=SECOND_BUCKETS,
             registry=registry,
         ).labels(writer)
+        self.ingest_to_sink_seconds = Histogram(
+            "newsflow_sink_ingest_to_sink_seconds",
+            "Per event: from ingest publishing its page (the page record's timestamp) to the "
+            "event being durable in the sink; includes clock differences between machines.",
+            buckets=PIPELINE_BUCKETS,
+            registry=registry,
+        )
         self.batch_records = Histogram(
             "newsflow_sink_batch_records",
             "Records per consumed batch.",

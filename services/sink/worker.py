@@ -22,11 +22,23 @@ from newsflow.clock import Clock, utc_now
 from newsflow.kafka import Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, Stage
+from schemas.headers import INGESTED_AT_MS
 from services.sink.errors import BadEvent
 from services.sink.metrics import SinkMetrics, writer_label
 from services.sink.writer import BatchingWriter
 
 log = structlog.get_logger("newsflow.sink")
+
+
+def ingested_at_ms(message: Message) -> float | None:
+    """When ingest published the page of an event record (its `ingested_at_ms` header)."""
+    for name, value in message.headers:
+        if name == INGESTED_AT_MS:
+            try:
+                return float(int(value))
+            except ValueError:
+                return None
+    return None
 
 
 class SinkHandler:
@@ -81,17 +93,23 @@ class SinkHandler:
             raw_by_id[event.event_id] = message
         started = time.perf_counter()
         try:
-            written = await self._write(events, raw_by_id, letters, reasons)
+            durable = await self._write(events, raw_by_id, letters, reasons)
         finally:
             m.write_seconds.observe(time.perf_counter() - started)
+        now_ms = time.time() * 1000
+        observe = m.ingest_to_sink_seconds.observe
+        for event in durable:
+            ingested = ingested_at_ms(raw_by_id[event.event_id])
+            if ingested is not None:
+                observe(max(now_ms - ingested, 0.0) / 1000)
         if letters:
             await self._publisher.publish(letters)
         m.batch_records.observe(len(messages))
         m.events_consumed.inc(len(messages))
-        m.events_written.inc(written)
+        m.events_written.inc(len(durable))
         for reason in reasons:
             m.dead_letters.labels(reason.value).inc()
-        log.debug("batch written", events=written, dead_letters=len(letters))
+        log.debug("batch written", events=len(durable), dead_letters=len(letters))
 
     async def _write(
         self,
@@ -99,10 +117,10 @@ class SinkHandler:
         raw_by_id: dict[str, Message],
         letters: list[Record],
         reasons: list[DeadLetterReason],
-    ) -> int:
+    ) -> list[ArticleEvent]:
         """Write and flush `events`; dead-letter the ones the destination refuses.
 
-        Returns how many events are durable.
+        Returns the events that are durable.
         """
         try:
             await self._writer.add(events)
@@ -110,7 +128,9 @@ class SinkHandler:
         except BadEvent:
             # Write one by one to find the events the destination refuses; the rest land.
             pending = self._writer.take_pending()
-            written = len(events) - len(pending)  # chunks written before the refusal
+            waiting = {id(event) for event in pending}
+            # The chunks written before the refusal.
+            written = [event for event in events if id(event) not in waiting]
             for event in pending:
                 message = raw_by_id[event.event_id]
                 with bound_to_record(message, page_id=event.page_id, event_id=event.event_id):
@@ -126,9 +146,9 @@ class SinkHandler:
                         # The error's class only: its text can quote the event.
                         log.warning("event refused by the sink", error=type(error).__name__)
                     else:
-                        written += 1
+                        written.append(event)
             return written
-        return len(events)
+        return events
 
     def _letter(
         self, message: Message, page_id: str | None, reason: DeadLetterReason, text: str

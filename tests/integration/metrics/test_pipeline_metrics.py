@@ -171,3 +171,6 @@ async def test_every_service_exposes_its_documented_metrics_with_data(
     assert _total(sink, "newsflow_sink_write_seconds_count", writer="jsonl") >= 1
     assert _total(sink, "newsflow_sink_batch_records_sum") == emitted + 1
     assert _total(sink, "newsflow_sink_batch_failures_total") == 0
+    # Every event came through ingest, so each has a latency, taken when it became durable.
+    assert _total(sink, "newsflow_sink_ingest_to_sink_seconds_count") == emitted
+    assert 0 < _total(sink, "newsflow_sink_ingest_to_sink_seconds_sum") < emitted * WAIT_S

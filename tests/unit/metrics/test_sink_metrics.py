@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -119,3 +120,31 @@ async def test_an_unavailable_destination_fails_the_batch_and_counts_once_on_ret
     await handler(batch)  # the consumer hands the same batch again; the chunk is still pending
     assert _value(registry, "newsflow_sink_events_written_total", writer="memory") == 4
     assert _value(registry, "newsflow_sink_events_consumed_total") == 4
+
+
+def _stamped(event: ArticleEvent, offset: int, ingested_at_ms: bytes | None) -> Message:
+    headers = () if ingested_at_ms is None else (("ingested_at_ms", ingested_at_ms),)
+    value = event.model_dump_json().encode()
+    return Message(TOPIC, 1, offset, None, value, timestamp_ms=0, headers=headers)
+
+
+async def test_ingest_to_sink_latency_is_observed_for_each_durable_event_that_carries_it() -> None:
+    """Events with the enrich header count, once each; refused and unstamped ones do not."""
+    registry = CollectorRegistry()
+    writer, publisher = RefusingWriter(), InMemoryPublisher()
+    await writer.start()
+    ten_seconds_ago = str(int(time.time() * 1000) - 10_000).encode()
+    batch = [
+        _stamped(make_event(1), 40, ten_seconds_ago),
+        _stamped(make_event(2), 41, ten_seconds_ago),
+        _stamped(make_event(3, title="refuse this one"), 42, ten_seconds_ago),
+        _stamped(make_event(4), 43, None),
+        _stamped(make_event(5), 44, b"not a number"),
+    ]
+    await _handler(registry, writer, publisher)(batch)
+
+    assert len(writer.events) == 4
+    assert _value(registry, "newsflow_sink_ingest_to_sink_seconds_count") == 2
+    assert 20.0 <= _value(registry, "newsflow_sink_ingest_to_sink_seconds_sum") < 30.0
+    assert _value(registry, "newsflow_sink_ingest_to_sink_seconds_bucket", le="5.0") == 0
+    assert _value(registry, "newsflow_sink_ingest_to_sink_seconds_bucket", le="30.0") == 2
