@@ -96,7 +96,7 @@ class SinkHandler:
             durable = await self._write(events, raw_by_id, letters, reasons)
         finally:
             m.write_seconds.observe(time.perf_counter() - started)
-        now_ms = time.time() * 1000
+        now_ms = self._clock().timestamp() * 1000
         observe = m.ingest_to_sink_seconds.observe
         for event in durable:
             ingested = ingested_at_ms(raw_by_id[event.event_id])
