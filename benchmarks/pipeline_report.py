@@ -42,7 +42,7 @@ def print_outcome(label: str, o: Outcome, *, rates: bool = True) -> None:
             f"[{label}]   push done at {o.push_s:.1f}s, enrich done at {o.enrich_s:.1f}s, "
             f"sink done at {o.seconds:.1f}s; service restarts={o.restarts}"
         )
-    if o.sink_latency is not None and o.latency is not None:
+    if o.sink_latency is not None and o.sink_latency.count and o.latency is not None:
         hist, lat = o.sink_latency, o.latency
         print(
             f"[{label}]   ingest-to-sink (the sink's histogram, per event): "
