@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.integration.deploy.prometheus import ensure_prometheus, promtool
 from tests.unit.deploy.files import DEPLOY
@@ -28,7 +29,8 @@ def test_alert_rules_are_valid() -> None:
     """`promtool check rules` accepts every alert, templates included."""
     done = promtool("check", "rules", str(PROMETHEUS / "alerts.yml"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 8 rules found" in done.stdout
+    rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"][0]["rules"]
+    assert f"SUCCESS: {len(rules)} rules found" in done.stdout
 
 
 def test_alert_unit_tests_pass() -> None:
