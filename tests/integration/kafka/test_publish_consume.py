@@ -158,3 +158,23 @@ async def test_a_lagging_consumer_takes_its_backlog_a_bounded_fetch_at_a_time(
 
     # A fetch may end with one whole record batch past the bound (as Kafka's own brokers do).
     assert max(sizes) <= fetch_max_bytes + 50 * len(value)
+
+
+async def test_a_record_larger_than_one_fetch_still_arrives_whole(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """A 5 MiB page (ingest's limit) gets through a consumer that fetches 1 MiB at a time."""
+    assert kafka_settings.fetch_max_bytes == 1024 * 1024  # the default under test
+    topic = f"large-{unique_name}"
+    await ensure_topics(kafka_settings, [topic], partitions=1)
+    large = bytes(range(256)) * (5 * 1024 * 1024 // 256)
+    await _publish(
+        kafka_settings,
+        [Record(topic, b"small-1", b"a"), Record(topic, b"large", large)],
+    )
+    await _publish(kafka_settings, [Record(topic, b"small-2", b"b")])
+
+    received = await _collect(kafka_settings, topic, f"g-{unique_name}", 3)
+
+    assert [m.key for m in received] == [b"small-1", b"large", b"small-2"]
+    assert received[1].value == large
