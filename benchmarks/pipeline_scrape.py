@@ -15,11 +15,12 @@ the sink, so nothing polls the broker for it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 _SUMS = (
     "newsflow_enrich_batch_records_sum",
@@ -43,14 +44,16 @@ async def enrich_totals(urls: Mapping[str, str]) -> dict[str, float]:
                 text = (await client.get(url)).text
             except httpx.HTTPError:
                 continue
-            for family in text_string_to_metric_families(text):
-                for sample in family.samples:
-                    if sample.name in totals and sample.labels.get("operation") in (
-                        None,
-                        "register",
-                    ):
-                        totals[sample.name] += sample.value
+            for sample in _samples(text):
+                if sample.name in totals and sample.labels.get("operation") in (None, "register"):
+                    totals[sample.name] += sample.value
     return totals
+
+
+def _samples(exposition: str) -> Iterator[Sample]:
+    """Every sample of a /metrics answer."""
+    for family in text_string_to_metric_families(exposition):
+        yield from family.samples
 
 
 def per_batch(before: Mapping[str, float], after: Mapping[str, float]) -> str:
@@ -106,17 +109,20 @@ class BucketedLatency:
 
 async def sink_latency(urls: Mapping[str, str]) -> BucketedLatency:
     """The sink's ingest-to-sink histogram as it stands (empty when the sink does not serve it)."""
-    buckets: list[tuple[float, float]] = []
     url = urls.get("sink")
-    if url is not None:
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            text = (await client.get(url)).text
-        buckets = [
-            (float(sample.labels["le"]), sample.value)
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == _LATENCY_BUCKET
-        ]
+    if url is None:
+        return BucketedLatency(())
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        return latency_in((await client.get(url)).text)
+
+
+def latency_in(exposition: str) -> BucketedLatency:
+    """The ingest-to-sink histogram of a /metrics answer (empty when it has none)."""
+    buckets = [
+        (float(sample.labels["le"]), sample.value)
+        for sample in _samples(exposition)
+        if sample.name == _LATENCY_BUCKET
+    ]
     return BucketedLatency(tuple(sorted(buckets)))
 
 

@@ -7,23 +7,19 @@ import math
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from benchmarks.pipeline_scrape import BucketedLatency, latency_between
+from benchmarks.pipeline_scrape import BucketedLatency, latency_between, latency_in
 from newsflow.metrics import PIPELINE_BUCKETS
 
 
 def _snapshot(histogram_values: list[float]) -> BucketedLatency:
+    """What the benchmark reads from a sink whose histogram observed these values."""
     registry = CollectorRegistry()
-    histogram = Histogram("h_seconds", "h", buckets=PIPELINE_BUCKETS, registry=registry)
+    histogram = Histogram(
+        "newsflow_sink_ingest_to_sink_seconds", "h", buckets=PIPELINE_BUCKETS, registry=registry
+    )
     for value in histogram_values:
         histogram.observe(value)
-    assert generate_latest(registry)  # the same samples the sink serves
-    buckets = [
-        (float(sample.labels["le"]), sample.value)
-        for metric in registry.collect()
-        for sample in metric.samples
-        if sample.name == "h_seconds_bucket"
-    ]
-    return BucketedLatency(tuple(sorted(buckets)))
+    return latency_in(generate_latest(registry).decode())
 
 
 def test_the_share_within_a_bound_is_exact_and_the_quantile_lies_in_its_bucket() -> None:
