@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from itertools import repeat
+from operator import itemgetter
 from typing import Final
 
 import numpy as np
@@ -75,9 +77,9 @@ def decide(
         if abs(fingerprint.fetched_at - registration.fetched_at) <= window:
             return Verdict(fingerprint.event_id, DuplicateKind.EXACT)
         return ORIGINAL  # on record for a much later article: not within the window
-    earlier = sorted(registration.earlier, key=_seq_of)
-    for event_id in _candidates(fingerprint, registration.seq, earlier, stored, window):
-        if estimate_jaccard(fingerprint.signature, stored[event_id].signature) >= threshold:
+    earlier = registration.earlier
+    for event_id, signature in _candidates(fingerprint, registration.seq, earlier, stored, window):
+        if estimate_jaccard(fingerprint.signature, signature) >= threshold:
             return Verdict(event_id, DuplicateKind.NEAR)
     return ORIGINAL
 
@@ -133,12 +135,10 @@ _FIRST_SLICE: Final = 4
 oldest members of its bands (the story's first sighting)."""
 _SLICE_GROWTH: Final = 4
 
-_Pending = list[tuple[int, list[tuple[str, int]]]]
+_SIGNATURE: Final = itemgetter(1)
+
+_Pending = list[tuple[int, Sequence[tuple[str, int]]]]
 """(fingerprint index, its earlier band members oldest first) still without a verdict."""
-
-
-def _seq_of(member: tuple[str, int]) -> int:
-    return member[1]
 
 
 def _slices() -> Iterator[tuple[int, int]]:
@@ -168,7 +168,7 @@ def _open_verdicts(
             )
             continue
         verdicts.append(ORIGINAL)
-        pending.append((index, sorted(registration.earlier, key=_seq_of)))
+        pending.append((index, registration.earlier))
     return verdicts, pending
 
 
@@ -186,26 +186,22 @@ def _decide_slice(
     # Compare each pending fingerprint with its candidates in earlier[start:stop]; the first
     # similar one (oldest first) is its verdict. Returns those still pending after the slice.
     start, stop = bounds
-    pairs: list[tuple[int, str]] = []  # (fingerprint index, candidate), in decide's order
+    rows: list[int] = []  # per pair, in decide's order: the fingerprint's index
+    pairs: list[tuple[str, bytes]] = []  # and the candidate's event id and signature
     for index, earlier in pending:
-        fingerprint = fingerprints[index]
-        pairs.extend(
-            (index, event_id)
-            for event_id in _candidates(
-                fingerprint, registrations[index].seq, earlier[start:stop], stored, window
-            )
+        found = _candidates(
+            fingerprints[index], registrations[index].seq, earlier[start:stop], stored, window
         )
+        rows.extend(repeat(index, len(found)))
+        pairs.extend(found)
     decided: set[int] = set()
     if pairs:
-        similar = _similar(
-            [fingerprints[index].signature for index, _ in pairs],
-            [stored[event_id].signature for _, event_id in pairs],
-            threshold,
-        )
-        for (index, event_id), near in zip(pairs, similar, strict=True):
-            if near and index not in decided:
+        similar = _similar(fingerprints, rows, list(map(_SIGNATURE, pairs)), threshold)
+        for pair in similar:  # ascending: a fingerprint's first hit is its oldest similar
+            index = rows[pair]
+            if index not in decided:
                 decided.add(index)
-                verdicts[index] = Verdict(event_id, DuplicateKind.NEAR)
+                verdicts[index] = Verdict(pairs[pair][0], DuplicateKind.NEAR)
     return [
         (index, earlier)
         for index, earlier in pending
@@ -219,32 +215,40 @@ def _candidates(
     earlier: Sequence[tuple[str, int]],
     stored: dict[str, StoredSignature],
     window: timedelta,
-) -> list[str]:
-    # The members of `earlier` (oldest first) a near-duplicate verdict may name, in order.
-    found = []
-    for event_id, seq in earlier:
-        candidate = stored.get(event_id)
-        if (
-            candidate is None
-            # Re-registered since the register step: no longer earlier than this article.
-            or candidate.seq != seq
-            or seq >= seq_now
-            # An earlier version of the same slot (the splitter changed): not a duplicate.
-            or candidate.owner == fingerprint.owner
-            or abs(fingerprint.fetched_at - candidate.fetched_at) > window
-        ):
-            continue
-        found.append(event_id)
-    return found
+) -> list[tuple[str, bytes]]:
+    # The members of `earlier` (oldest first) a near-duplicate verdict may name, in order,
+    # with their signatures:
+    # still on record under that seq (not re-registered since the register step), earlier
+    # than this article, of another slot (an earlier version of the same slot, after the
+    # splitter changed, is no duplicate) and fetched within the window of it.
+    owner, at = fingerprint.owner, fingerprint.fetched_at
+    lowest, highest = at - window, at + window
+    get = stored.get
+    return [
+        (event_id, candidate.signature)
+        for event_id, seq in earlier
+        if (candidate := get(event_id)) is not None
+        and candidate.seq == seq < seq_now
+        and candidate.owner != owner
+        and lowest <= candidate.fetched_at <= highest
+    ]
 
 
-def _similar(mine: list[bytes], theirs: list[bytes], threshold: float) -> list[bool]:
-    # estimate_jaccard(a, b) >= threshold for each pair: count / 128 is the same float.
+def _similar(
+    fingerprints: Sequence[Fingerprint], rows: list[int], theirs: list[bytes], threshold: float
+) -> list[int]:
+    # The pairs (fingerprints[rows[i]], theirs[i]) whose estimate_jaccard >= threshold, as
+    # ascending positions i. Each fingerprint's signature is read once, not once per pair.
+    mine = [fingerprint.signature for fingerprint in fingerprints]
     size = len(mine[0])
-    if any(len(signature) != size for signature in (*mine, *theirs)):
-        return [estimate_jaccard(a, b) >= threshold for a, b in zip(mine, theirs, strict=True)]
+    if len({size, *map(len, mine), *map(len, theirs)}) != 1:
+        return [
+            i
+            for i, (row, other) in enumerate(zip(rows, theirs, strict=True))
+            if estimate_jaccard(mine[row], other) >= threshold
+        ]
     left = np.frombuffer(b"".join(mine), dtype="<u4").reshape(len(mine), -1)
     right = np.frombuffer(b"".join(theirs), dtype="<u4").reshape(len(theirs), -1)
-    equal = np.count_nonzero(left == right, axis=1)
-    similar: list[bool] = (equal / left.shape[1] >= threshold).tolist()
-    return similar
+    equal = np.count_nonzero(left[rows] == right, axis=1)
+    hits: list[int] = np.flatnonzero(equal / left.shape[1] >= threshold).tolist()
+    return hits

@@ -2,9 +2,10 @@
 
 Band keys are the 16 bytes of each band's rows, sliced from the signature, in one dict per
 band (the same candidates as the hex keys the shared stores file under, without building
-them). A band key usually has one member, kept as the bare event id; a set only once two
-articles share it. Records leave the bands when they are evicted or replaced, so every
-band member is a live record and its seq is read from there.
+them). Bands hold members by seq, which is unique among live records: a band key usually
+has one member, kept as the bare int; a set only once two articles share it. Ordering a
+register answer oldest first is then a sort of plain ints. Records leave the bands when
+they are evicted or replaced, so every band member is a live record.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bisect import bisect_left
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import compress, repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import ne
 from typing import Final
 
 import numpy as np
@@ -23,8 +24,6 @@ from services.enrich.dedupe_store import Registration, StoredSignature, record_s
 from services.enrich.fingerprint import BANDS, ROWS, Fingerprint
 
 _BAND_BYTES: Final = ROWS * 4
-_SEQ: Final = attrgetter("seq")
-_MEMBER_SEQ: Final = itemgetter(1)
 
 
 def _band_keys(signatures: Sequence[bytes]) -> list[bytes]:
@@ -44,7 +43,9 @@ class InMemoryDedupeStore:
         self._newest: datetime | None = None
         self._records: dict[str, StoredSignature] = {}
         """event id -> its registration; `signatures` hands these out as they are."""
-        self._bands: list[dict[bytes, str | set[str]]] = [{} for _ in range(BANDS)]
+        self._ids: dict[int, str] = {}
+        """seq -> event id of every live record."""
+        self._bands: list[dict[bytes, int | set[int]]] = [{} for _ in range(BANDS)]
         self._by_time: list[tuple[datetime, int, str]] = []
 
     def __len__(self) -> int:
@@ -84,14 +85,15 @@ class InMemoryDedupeStore:
         if not records:
             return
         keys = _band_keys([record.signature for _, record in records])
-        held, by_time = self._records, self._by_time
+        held, ids, by_time = self._records, self._ids, self._by_time
         for index, (event_id, record) in enumerate(records):
             old = held.get(event_id)
             if old is not None:
-                self._unfile(event_id, _band_keys([old.signature]))
+                self._unfile(old)
             held[event_id] = record
+            ids[record.seq] = event_id
             heapq.heappush(by_time, (record.fetched_at, record.seq, event_id))
-            self._file(event_id, keys[index * BANDS : (index + 1) * BANDS])
+            self._file(record.seq, keys[index * BANDS : (index + 1) * BANDS])
         self._seq = max(self._seq, *(record.seq for _, record in records))
 
     def advance(self, newest: datetime, seq_now: int) -> None:
@@ -116,50 +118,55 @@ class InMemoryDedupeStore:
                 same = record.owner == fingerprint.owner
                 earlier = self._earlier(keys, record.seq) if same else ()
                 return Registration(record.owner, record.seq, record.fetched_at, earlier)
-            self._unfile(event_id, _band_keys([record.signature]))
+            self._unfile(record)
         self._seq += 1
-        at = fingerprint.fetched_at
-        earlier = self._earlier(keys, self._seq)
-        self._records[event_id] = StoredSignature(
-            fingerprint.owner, self._seq, at, fingerprint.signature
-        )
-        heapq.heappush(self._by_time, (at, self._seq, event_id))
-        self._file(event_id, keys)
-        return Registration(fingerprint.owner, self._seq, at, earlier)
+        seq, at = self._seq, fingerprint.fetched_at
+        earlier = self._earlier(keys, seq)
+        self._records[event_id] = StoredSignature(fingerprint.owner, seq, at, fingerprint.signature)
+        self._ids[seq] = event_id
+        heapq.heappush(self._by_time, (at, seq, event_id))
+        self._file(seq, keys)
+        return Registration(fingerprint.owner, seq, at, earlier)
 
-    def _file(self, event_id: str, keys: list[bytes]) -> None:
-        filed = list(map(dict.setdefault, self._bands, keys, repeat(event_id)))
-        if filed.count(event_id) < BANDS:  # keys other articles have already
-            shared = map(is_not, filed, repeat(event_id))
+    def _file(self, seq: int, keys: list[bytes]) -> None:
+        filed = list(map(dict.setdefault, self._bands, keys, repeat(seq)))
+        if filed.count(seq) < BANDS:  # keys other articles have already
+            shared = map(ne, filed, repeat(seq))
             for band, key, members in compress(zip(self._bands, keys, filed, strict=True), shared):
                 if isinstance(members, set):
-                    members.add(event_id)
+                    members.add(seq)
                 else:
-                    band[key] = {members, event_id}
+                    band[key] = {members, seq}
 
     def _earlier(self, keys: list[bytes], seq: int) -> tuple[tuple[str, int], ...]:
         # Band members below `seq`, oldest first; the loops run in C (map, sorted, bisect).
-        found: set[str] = set()
-        for members in filter(None, map(dict.get, self._bands, keys)):
-            if isinstance(members, str):
+        found: set[int] = set()
+        held: Iterator[int | set[int] | None] = map(dict.get, self._bands, keys)
+        for members in held:
+            if members is None:
+                continue
+            if isinstance(members, int):
                 found.add(members)
             else:
                 found.update(members)
         if not found:
             return ()
-        seqs: Iterator[int] = map(_SEQ, map(self._records.__getitem__, found))
-        ranked = sorted(zip(found, seqs, strict=True), key=_MEMBER_SEQ)
-        return tuple(ranked[: bisect_left(ranked, seq, key=_MEMBER_SEQ)])
+        ranked = sorted(found)
+        ranked = ranked[: bisect_left(ranked, seq)]
+        return tuple(zip(map(self._ids.__getitem__, ranked), ranked, strict=True))
 
-    def _unfile(self, event_id: str, keys: list[bytes]) -> None:
-        # `keys` are sliced from the signature again rather than kept with every record.
-        bands = self._bands
+    def _unfile(self, record: StoredSignature, keys: list[bytes] | None = None) -> None:
+        # The record's keys are sliced from its signature again rather than kept with it.
+        seq, bands = record.seq, self._bands
+        if keys is None:
+            keys = _band_keys([record.signature])
+        del self._ids[seq]
         removed = list(map(dict.pop, bands, keys))
-        if removed.count(event_id) < BANDS:  # keys shared with other articles go back
-            shared = map(is_not, removed, repeat(event_id))
+        if removed.count(seq) < BANDS:  # keys shared with other articles go back
+            shared = map(ne, removed, repeat(seq))
             for band, key, members in compress(zip(bands, keys, removed, strict=True), shared):
                 if isinstance(members, set) and len(members) > 1:
-                    members.discard(event_id)
+                    members.discard(seq)
                     band[key] = members
 
     def _evict(self, newest: datetime, window: timedelta) -> None:
@@ -167,15 +174,15 @@ class InMemoryDedupeStore:
             self._newest = newest
         horizon = self._newest - window
         by_time, records = self._by_time, self._records
-        evicted: list[tuple[str, bytes]] = []
+        evicted: list[StoredSignature] = []
         while by_time and by_time[0][0] < horizon:
             _, seq, event_id = heapq.heappop(by_time)
             record = records.get(event_id)
             if record is None or record.seq != seq:
                 continue  # replaced since; the newer registration has its own heap entry
             del records[event_id]
-            evicted.append((event_id, record.signature))
+            evicted.append(record)
         if evicted:
-            keys = _band_keys([signature for _, signature in evicted])
-            for index, (event_id, _) in enumerate(evicted):
-                self._unfile(event_id, keys[index * BANDS : (index + 1) * BANDS])
+            keys = _band_keys([record.signature for record in evicted])
+            for index, record in enumerate(evicted):
+                self._unfile(record, keys[index * BANDS : (index + 1) * BANDS])

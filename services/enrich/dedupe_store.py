@@ -62,7 +62,8 @@ class Registration:
     fetched_at: datetime
     """fetched_at on record for the event id."""
     earlier: tuple[tuple[str, int], ...]
-    """(event id, seq) of band members with a lower seq; empty when the owner differs."""
+    """(event id, seq) of band members with a lower seq, oldest first (ascending seq); empty
+    when the owner differs. Verdicts name the first similar one, so stores hand them sorted."""
 
 
 @dataclass(frozen=True, slots=True)

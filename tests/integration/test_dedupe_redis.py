@@ -24,6 +24,7 @@ from tests.unit.enrich.test_dedupe import (
     SCENARIOS,
     STORM,
     TRAM,
+    band_members_come_oldest_first,
     crash_then_reprocess,
     fp,
     in_turn,
@@ -60,6 +61,11 @@ async def test_scenario_on_redis(
 ) -> None:
     """Each dedupe scenario holds over Redis."""
     await scenario(Deduper(RedisDedupeStore(client, prefix=prefix)))
+
+
+async def test_band_members_come_oldest_first_on_redis(client: Redis, prefix: str) -> None:
+    """Redis answers a registration's earlier band members oldest first."""
+    await band_members_come_oldest_first([RedisDedupeStore(client, prefix=prefix)])
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -23,6 +23,7 @@ from tests.unit.enrich.test_dedupe import (
     SCENARIOS,
     TRAM,
     TRAM_UPDATE,
+    band_members_come_oldest_first,
     crash_then_reprocess,
     fp,
     in_turn,
@@ -143,6 +144,16 @@ async def test_a_closed_store_fails_as_a_store_error(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(DedupeStoreError):
         await Deduper(store).judge([fp(TRAM, "p#0")])
+
+
+async def test_band_members_come_oldest_first_on_sqlite(tmp_path: Path) -> None:
+    """Two stores on one file (each absorbing the other's rows) answer oldest first."""
+    path = tmp_path / "dedupe.sqlite3"
+    async with (
+        await SqliteDedupeStore.open(path) as first,
+        await SqliteDedupeStore.open(path) as second,
+    ):
+        await band_members_come_oldest_first([first, second])
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +19,7 @@ from services.enrich.dedupe import (
     DEFAULT_WINDOW,
     ORIGINAL,
     Deduper,
+    DedupeStore,
     InMemoryDedupeStore,
     Registration,
     StoredSignature,
@@ -424,6 +425,34 @@ async def test_vectorised_verdicts_equal_decide(seed: int) -> None:
     # A fresh store registers the same articles the same way (seqs and band members).
     got = await Deduper(InMemoryDedupeStore()).judge(articles)
     assert got == expected
+
+
+async def band_members_come_oldest_first(stores: Sequence[DedupeStore]) -> None:
+    """Every register answer lists its earlier band members by ascending seq, below its own.
+
+    Copies of a few articles on many pages crowd their bands; batches go to the stores in
+    turn (several stores share one state: a SQLite file's mirrors absorb each other's rows).
+    """
+    articles = variants(3) + [
+        fp(with_update(TRAM, f"Update {n}: trams run again from {n} pm."), f"copy-{n}#0")
+        for n in range(12)
+    ]
+    longest = 0
+    for turn, start in enumerate(range(0, len(articles), 5)):
+        store = stores[turn % len(stores)]
+        for registration in await store.register(
+            articles[start : start + 5], window=DEFAULT_WINDOW
+        ):
+            seqs = [seq for _, seq in registration.earlier]
+            assert seqs == sorted(set(seqs))
+            assert all(seq < registration.seq for seq in seqs)
+            longest = max(longest, len(seqs))
+    assert longest > 4  # more than the Deduper's first slice
+
+
+async def test_band_members_come_oldest_first_in_memory() -> None:
+    """The Deduper takes a store's order as is: the in-memory store answers oldest first."""
+    await band_members_come_oldest_first([InMemoryDedupeStore()])
 
 
 async def test_evicted_and_replaced_records_leave_their_bands() -> None:
