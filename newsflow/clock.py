@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,3 +12,18 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)
+
+
+class Stamps:
+    """Nanoseconds since the epoch, strictly increasing for one `Stamps` even when the wall
+    clock repeats or steps back: the order in which one process did things, comparable (to
+    within clock skew) with the stamps of other processes."""
+
+    def __init__(self, now_ns: Callable[[], int] = time.time_ns) -> None:
+        self._now_ns = now_ns
+        self._last = 0
+
+    def __call__(self) -> int:
+        """The next stamp."""
+        self._last = max(self._now_ns(), self._last + 1)
+        return self._last

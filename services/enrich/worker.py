@@ -23,7 +23,7 @@ from newsflow.clock import Clock, utc_now
 from newsflow.kafka import Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, article_event_json
-from schemas.headers import INGESTED_AT_MS, PAGE_ID
+from schemas.headers import INGESTED_AT_MS, PAGE_ID, accepted_order
 from services.enrich.envelope import parse_page, raw_text
 from services.enrich.metrics import EnrichMetrics
 from services.enrich.process import PageProcessor, Rejection, dead_letter
@@ -37,6 +37,10 @@ class EnrichTopics:
 
     events: str
     dead_letters: str
+
+
+def _accepted_order(message: Message) -> tuple[int, int, int]:
+    return accepted_order(message.headers, message.timestamp_ms, message.partition, message.offset)
 
 
 def _origin(message: Message) -> str:
@@ -140,7 +144,9 @@ class EnrichHandler:
         batch = _Batch(records=[], emitted=[], duplicates=[], reasons=[])
         pages: list[RawPage] = []
         sources: list[Message] = []
-        for message in messages:
+        # A batch comes partition by partition; dedupe sees its pages in the order ingest
+        # accepted them instead, as offline enrich sees a file's pages in the file's order.
+        for message in sorted(messages, key=_accepted_order):
             parsed = parse_page(message.value)
             if isinstance(parsed, Rejection):
                 with bound_to_record(message):

@@ -21,8 +21,10 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from newsflow.clock import Stamps
 from newsflow.kafka import Publisher, PublishRejected, PublishUnavailable, Record
 from schemas import RawPage
+from schemas.headers import ACCEPTED_NS
 from services.ingest import openapi
 from services.ingest.auth import bearer_guard
 from services.ingest.errors import Rejected, RejectReason
@@ -67,6 +69,7 @@ class _Ingest:
         self._topic = topic
         self._gate = InFlight(settings.max_in_flight_pages, settings.max_in_flight_bytes)
         metrics.watch(self._gate)
+        self._stamps = Stamps()
 
     async def post_page(self, request: Request) -> openapi.PageAccepted:
         """Accept one page: RawPage JSON, or a raw text/html or text/plain body + X-* headers."""
@@ -148,9 +151,12 @@ class _Ingest:
     async def _publish(self, pages: Sequence[RawPage], ticket: Ticket) -> None:
         ticket.take_pages(len(pages))
         records = [
-            Record(self._topic, page.page_id.encode(), _PAGE_JSON.dump_json(page), _RECORD_HEADERS)
+            Record(
+                self._topic, page.page_id.encode(), _PAGE_JSON.dump_json(page),
+                (*_RECORD_HEADERS, (ACCEPTED_NS, str(self._stamps()).encode())),
+            )
             for page in pages
-        ]
+        ]  # fmt: skip
         started = time.perf_counter()
         try:
             await self._publisher.publish(records)

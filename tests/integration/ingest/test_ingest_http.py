@@ -15,6 +15,7 @@ from newsflow.broker import EmbeddedBroker
 from newsflow.kafka import ensure_topics
 from newsflow.settings import KafkaSettings
 from schemas import ContentType, RawPage
+from schemas.headers import ACCEPTED_NS
 from services.ingest.parse import key_page_id
 from services.ingest.settings import IngestSettings
 from tests.integration.ingest.conftest import read_records, serving
@@ -57,7 +58,12 @@ async def test_json_and_raw_pages_arrive_keyed_by_id(
     assert raw_page.content_type is ContentType.HTML
     assert raw_page.url == RAW_HEADERS["x-url"]
     assert json.loads(raw_record.value)["fetched_at"] == "2025-06-21T18:00:00Z"
-    assert list(raw_record.headers) == [("content-type", b"application/json")]
+    headers = dict(raw_record.headers)
+    assert list(headers) == ["content-type", ACCEPTED_NS]
+    assert headers["content-type"] == b"application/json"
+    # The raw page was accepted after the JSON one: its stamp on the broker is the later.
+    json_record = by_key[as_json.json()["page_id"].encode()]
+    assert int(headers[ACCEPTED_NS]) > int(dict(json_record.headers)[ACCEPTED_NS])
 
 
 async def test_a_batch_arrives_whole(ingest_url: str, ingest_kafka: KafkaSettings) -> None:

@@ -113,6 +113,42 @@ async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_t
     assert rows_after == rows_before
 
 
+async def test_one_worker_gives_offline_verdicts_near_duplicates_included(tmp_path: Path) -> None:
+    """Pages accepted in one request and taken in one batch by one worker get offline's
+    verdicts, near duplicates included: the worker judges a batch's pages in the order ingest
+    accepted them (not partition by partition), as offline judges a file's in file order."""
+    pages = [sample_page(), *corpus_pages(60, 5)]
+    expected = await offline(pages)
+    assert expected.count(DuplicateKind.NEAR) > 0
+    feed = write_pages(tmp_path / "pages.jsonl", pages)
+    data_dir = tmp_path / "data"
+    env = {
+        "NEWSFLOW_DATA_DIR": str(data_dir),
+        "NEWSFLOW_SINK": "jsonl",
+        "NEWSFLOW_DEDUPE_STORE": "sqlite",
+        "NEWSFLOW_EMIT_DUPLICATES": "true",
+        "NEWSFLOW_KAFKA_MAX_BATCH": "500",
+    }
+    async with running(env, enrich_workers=0) as pipeline:
+        summary = await push(pipeline, feed, batch_size=len(pages))
+        assert summary.accepted == len(pages)
+        # Started once every page is on the topic, so that its first batch holds them all.
+        await start_service(pipeline, "enrich-0", "enrich")
+        await drained(pipeline)
+        in_files = file_events(data_dir)
+
+    # The files keep one line per event id: its first sighting, original or near duplicate.
+    first: dict[str, tuple[object, ...]] = {}
+    for event in expected.events:
+        kind = event.duplicate_kind.value if event.duplicate_kind else None
+        first.setdefault(event.event_id, (event.page_id, event.position, event.duplicate_of, kind))
+    landed = {
+        str(e["event_id"]): (e["page_id"], e["position"], e["duplicate_of"], e["duplicate_kind"])
+        for e in in_files
+    }
+    assert landed == first
+
+
 async def test_bad_requests_are_refused_with_reasons_and_the_pipeline_keeps_working(
     tmp_path: Path,
 ) -> None:

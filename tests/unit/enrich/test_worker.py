@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
+from newsflow.kafka import InMemoryPublisher, Message
 from schemas import ArticleEvent
-from services.enrich.worker import event_record
+from schemas.headers import ACCEPTED_NS
+from services.enrich.dedupe import Deduper, InMemoryDedupeStore
+from services.enrich.process import PageProcessor
+from services.enrich.worker import EnrichHandler, EnrichTopics, event_record
+from tests.unit.metrics.pages import news_page
 from tests.unit.sink.factories import make_event
 
 
@@ -25,3 +32,35 @@ def test_an_event_record_carries_its_page_and_when_ingest_published_the_page() -
     assert stamped["ingested_at_ms"] == b"1750000000123"
     assert "ingested_at_ms" not in dict(event_record("articles.events", event).headers)
     assert "ingested_at_ms" not in dict(event_record("articles.events", event, -1).headers)
+
+
+def _page_record(page_id: str, partition: int, offset: int, **order: int) -> Message:
+    headers = ((ACCEPTED_NS, str(order["ns"]).encode()),) if "ns" in order else ()
+    value = news_page(page_id).model_dump_json().encode()
+    stamp = order.get("ms", 0)
+    return Message("pages.raw", partition, offset, None, value, stamp, headers)
+
+
+async def _owners(batch: list[Message]) -> set[str]:
+    # The pages the batch's published events came from (duplicates are not published).
+    publisher = InMemoryPublisher()
+    handler = EnrichHandler(
+        PageProcessor(Deduper(InMemoryDedupeStore())),
+        publisher,
+        EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
+    )
+    await handler(batch)
+    return {dict(record.headers)["page_id"].decode() for record in publisher.records}
+
+
+@pytest.mark.parametrize("order", ["ns", "ms"])
+async def test_a_batch_is_judged_in_the_order_ingest_accepted_its_pages(order: str) -> None:
+    """Two pages with the same articles, on partitions 0 and 3: the one ingest accepted first
+    is the original, whichever partition the batch lists first."""
+    first_accepted, then = {order: 1_000}, {order: 2_000}
+    later_listed_first = [
+        _page_record("page-later", 0, 7, **then),
+        _page_record("page-first", 3, 2, **first_accepted),
+    ]
+    assert await _owners(later_listed_first) == {"page-first"}
+    assert await _owners(later_listed_first[::-1]) == {"page-first"}

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from newsflow.kafka import InMemoryPublisher, Publisher, PublishUnavailable, Record
 from schemas import ContentType, RawPage
+from schemas.headers import ACCEPTED_NS
 from services.ingest import IngestSettings, create_app
 from services.ingest.parse import key_page_id
 
@@ -93,7 +94,8 @@ async def test_a_json_page_is_published_keyed_by_its_id(
     assert response.json()["page_ids"] == [page_id]
     [record] = publisher.records
     assert (record.topic, record.key) == (TOPIC, page_id.encode())
-    assert record.headers == (("content-type", b"application/json"),)
+    assert [name for name, _ in record.headers] == ["content-type", ACCEPTED_NS]
+    assert dict(record.headers)["content-type"] == b"application/json"
     page = RawPage.model_validate_json(record.value)
     assert (page.page_id, page.body, page.source) == (page_id, PAGE["body"], PAGE["source"])
 
@@ -126,7 +128,7 @@ async def test_the_same_idempotency_key_gives_the_same_id(
 async def test_a_batch_is_published_whole_in_line_order(
     client: httpx.AsyncClient, publisher: InMemoryPublisher
 ) -> None:
-    """NDJSON pages are published together and answered with their ids in line order."""
+    """NDJSON pages are published together, answered with their ids and stamped in line order."""
     lines = [json.dumps({**PAGE, "page_id": f"p{i}"}) for i in range(3)]
     response = await client.post(
         "/v1/pages/batch",
@@ -136,6 +138,10 @@ async def test_a_batch_is_published_whole_in_line_order(
     assert response.status_code == 202
     assert response.json() == {"page_ids": ["p0", "p1", "p2"]}
     assert [r.key for r in publisher.records] == [b"p0", b"p1", b"p2"]
+    # Stamped in line order, and a later request's pages after an earlier one's.
+    await client.post("/v1/pages", json={**PAGE, "page_id": "p3"})
+    stamps = [int(dict(r.headers)[ACCEPTED_NS]) for r in publisher.records]
+    assert stamps == sorted(set(stamps))
 
 
 async def test_a_batch_with_a_bad_line_publishes_nothing(
