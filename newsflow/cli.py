@@ -46,15 +46,12 @@ def _cmd_enrich(args: argparse.Namespace) -> int:
         tune_garbage_collector()
         asyncio.run(serve(settings, KafkaSettings()))
         return 0
-    from services.enrich.dedupe import Deduper, InMemoryDedupeStore
+    from services.enrich.dedupe import InMemoryDedupeStore
     from services.enrich.language import load_language_model
     from services.enrich.offline import enrich_lines
     from services.enrich.process import PageProcessor
 
-    deduper = Deduper(
-        InMemoryDedupeStore(), window=settings.dedupe_window, threshold=settings.dedupe_threshold
-    )
-    processor = PageProcessor(deduper)
+    processor = PageProcessor(settings.deduper(InMemoryDedupeStore()))
     load_language_model(settings.model_cache_dir)
     tune_garbage_collector()
     path: Path = args.pages

@@ -17,8 +17,13 @@ answer into a ``Verdict``, a pure function of it:
 Only earlier registrations are candidates, so two workers can never mark two articles as
 duplicates of each other, whatever the timing. A record whose fetched_at is more than the
 window older than a new fingerprint with the same event id gives way to it (the article is
-original again). Stores forget what is older than the newest fetched_at seen minus the
-window, so their size is bounded by the window, not by the input.
+original again). Before each batch, stores forget what is older than the newest fetched_at
+of the batches before it minus the window and a lateness (default a day), so their size is
+bounded by the window, not by the input. A page fetched no more than the lateness before
+that newest therefore meets every article within the window of it: pages in fetched_at
+order get the verdicts of a store that forgets nothing, however they are batched (the
+offline command, one worker), and so do workers whose partitions are at most the lateness
+apart.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 from schemas import DuplicateKind
 from services.enrich.dedupe_memory import InMemoryDedupeStore
 from services.enrich.dedupe_store import (
+    DEFAULT_LATENESS,
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW,
     ORIGINAL,
@@ -48,6 +54,7 @@ from services.enrich.dedupe_store import (
 from services.enrich.fingerprint import Fingerprint, estimate_jaccard
 
 __all__ = [
+    "DEFAULT_LATENESS",
     "DEFAULT_THRESHOLD",
     "DEFAULT_WINDOW",
     "ORIGINAL",
@@ -93,14 +100,18 @@ class Deduper:
         *,
         window: timedelta = DEFAULT_WINDOW,
         threshold: float = DEFAULT_THRESHOLD,
+        lateness: timedelta = DEFAULT_LATENESS,
     ) -> None:
         if window <= timedelta(0):
             raise ValueError("window must be positive")
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        if lateness < timedelta(0):
+            raise ValueError("lateness must not be negative")
         self._store = store
         self._window = window
         self._threshold = threshold
+        self._lateness = lateness
 
     async def judge(self, fingerprints: Sequence[Fingerprint]) -> list[Verdict]:
         """Verdicts in order; articles of one batch may duplicate earlier ones of it.
@@ -114,7 +125,9 @@ class Deduper:
         """
         if not fingerprints:
             return []
-        registrations = await self._store.register(fingerprints, window=self._window)
+        registrations = await self._store.register(
+            fingerprints, window=self._window, lateness=self._lateness
+        )
         verdicts, pending = _open_verdicts(
             fingerprints, registrations, window=self._window, threshold=self._threshold
         )

@@ -53,23 +53,33 @@ class InMemoryDedupeStore:
         return len(self._records)
 
     async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
         """Register each fingerprint in order (no awaits inside, so each step is atomic)."""
-        return self.register_now(fingerprints, window=window)
+        return self.register_now(fingerprints, window=window, lateness=lateness)
 
     def register_now(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
         """`register`, as a plain call (for stores that keep this one as their mirror)."""
         if not fingerprints:
             return []
-        self._evict(max(f.fetched_at for f in fingerprints), window)
+        self._evict(window + lateness)
         keys = _band_keys([fingerprint.signature for fingerprint in fingerprints])
-        return [
+        answers = [
             self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
             for index, fingerprint in enumerate(fingerprints)
         ]
+        self.advance(max(fingerprint.fetched_at for fingerprint in fingerprints), self._seq)
+        return answers
 
     @property
     def seq(self) -> int:
@@ -169,10 +179,10 @@ class InMemoryDedupeStore:
                     members.discard(seq)
                     band[key] = members
 
-    def _evict(self, newest: datetime, window: timedelta) -> None:
-        if self._newest is None or newest > self._newest:
-            self._newest = newest
-        horizon = self._newest - window
+    def _evict(self, retention: timedelta) -> None:
+        if self._newest is None:
+            return
+        horizon = self._newest - retention
         by_time, records = self._by_time, self._records
         evicted: list[StoredSignature] = []
         while by_time and by_time[0][0] < horizon:

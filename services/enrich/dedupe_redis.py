@@ -2,7 +2,8 @@
 
 Each fingerprint's atomic step (see ``services.enrich.dedupe``) is one Lua script run with
 EVALSHA; a batch goes out as one pipeline, one round trip, and the candidates' signatures
-come back in a second one. Keys (every one with a TTL of the window, refreshed on write):
+come back in a second one. Keys (every one with a TTL of the window plus the lateness,
+refreshed on write):
 
     {prefix}:seq            the sequence counter (INCR)
     {prefix}:newest         the newest fetched_at seen, in microseconds
@@ -10,9 +11,9 @@ come back in a second one. Keys (every one with a TTL of the window, refreshed o
     {prefix}:band:<key>     sorted set: event_id scored by its fetched_at
 
 Band members are scored by fetched_at rather than seq so that the script can drop the
-ones older than the newest fetched_at minus the window whenever it touches a band; seq is
-read from the member's record instead. The prefix is wrapped in braces, a Redis Cluster
-hash tag, so all the keys the script touches live in one slot.
+ones older than the newest fetched_at minus the window and the lateness whenever it touches
+a band; seq is read from the member's record instead. The prefix is wrapped in braces, a
+Redis Cluster hash tag, so all the keys the script touches live in one slot.
 """
 
 from __future__ import annotations
@@ -31,18 +32,19 @@ from services.enrich.fingerprint import Fingerprint
 # KEYS: 1 counter, 2 newest, 3 the event's record, 4.. its band sets.
 # ARGV: 1 event id, 2 owner, 3 fetched_at (us), 4 signature, 5 window (us), 6 ttl (ms),
 #       7 the record key prefix (band members' records, same hash tag),
-#       8 the newest fetched_at of the batch (us), so every store evicts by the same horizon.
+#       8 the newest fetched_at of the batch (us) on its last fingerprint, else 0: it moves
+#       the horizon only after the batch, as in every store, 9 window plus lateness (us).
 # Replies {owner, seq, at, member, member_seq, ...} with the earlier band members only when
 # the record is the caller's own. Times stay strings: Lua would print 1.7e+15 for numbers.
 _REGISTER: Final = """
 local event_id, owner, at_text = ARGV[1], ARGV[2], ARGV[3]
 local at, window, ttl = tonumber(at_text), tonumber(ARGV[5]), ARGV[6]
+local retention = tonumber(ARGV[9])
 local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
 if tonumber(ARGV[8]) > newest then
-  newest = tonumber(ARGV[8])
   redis.call('SET', KEYS[2], ARGV[8], 'PX', ttl)
 end
-local horizon = string.format('(%.0f', newest - window)
+local horizon = string.format('(%.0f', newest - retention)
 
 local function earlier(own_seq, reply)
   local seen = {}
@@ -64,7 +66,7 @@ end
 
 -- A record older than the horizon counts as evicted, as in the other stores.
 local record = redis.call('HMGET', KEYS[3], 'owner', 'seq', 'at')
-if record[1] and tonumber(record[3]) >= newest - window
+if record[1] and tonumber(record[3]) >= newest - retention
     and (record[1] == owner or tonumber(record[3]) >= at - window) then
   if record[1] ~= owner then
     return {record[1], record[2], record[3]}
@@ -99,17 +101,21 @@ class RedisDedupeStore:
         return f"{self._base}:ev:{event_id}"
 
     async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
         """Register the batch in one pipeline of scripts (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
         try:
-            replies = await self._run_scripts(fingerprints, window)
+            replies = await self._run_scripts(fingerprints, window, lateness)
             if any(isinstance(reply, NoScriptError) for reply in replies):
                 # The server lost its script cache; registering again is idempotent.
                 self._script.sha = await self._client.script_load(_REGISTER)
-                replies = await self._run_scripts(fingerprints, window)
+                replies = await self._run_scripts(fingerprints, window, lateness)
         except RedisError as exc:
             raise DedupeStoreError(f"dedupe store failed: {exc}") from exc
         for reply in replies:
@@ -118,14 +124,16 @@ class RedisDedupeStore:
         return [_registration(reply) for reply in replies]
 
     async def _run_scripts(
-        self, fingerprints: Sequence[Fingerprint], window: timedelta
+        self, fingerprints: Sequence[Fingerprint], window: timedelta, lateness: timedelta
     ) -> list[Any]:
         window_us = window // timedelta(microseconds=1)
-        ttl_ms = max(1, window // timedelta(milliseconds=1))
+        retention = window + lateness
+        ttl_ms = max(1, retention // timedelta(milliseconds=1))
         record_prefix = f"{self._base}:ev:"
         newest = max(to_micros(fingerprint.fetched_at) for fingerprint in fingerprints)
+        last = len(fingerprints) - 1
         async with self._client.pipeline(transaction=False) as pipe:
-            for fingerprint in fingerprints:
+            for index, fingerprint in enumerate(fingerprints):
                 keys = [
                     f"{self._base}:seq",
                     f"{self._base}:newest",
@@ -140,7 +148,8 @@ class RedisDedupeStore:
                     window_us,
                     ttl_ms,
                     record_prefix,
-                    newest,
+                    newest if index == last else 0,
+                    retention // timedelta(microseconds=1),
                 ]
                 pipe.evalsha(self._script.sha, len(keys), *keys, *args)
             return await pipe.execute(raise_on_error=False)

@@ -14,8 +14,8 @@ is atomic across processes and sees every earlier registration, and the verdicts
 of one in-memory store fed every batch in commit order. If anything fails, the transaction
 is rolled back and the mirror dropped: the next batch rebuilds it from the file.
 
-Rows older than the window are skipped when absorbing and deleted when the horizon has
-moved by a sixteenth of the window since the last deletion. Memory per process is that of
+Rows older than the window and the lateness are skipped when absorbing and deleted when the
+horizon has moved by a sixteenth of that since the last deletion. Memory per process is that of
 the in-memory store for the window; blocking calls run in a worker thread
 (``asyncio.to_thread``), one at a time per store object. Times are integers
 (microseconds since the epoch).
@@ -96,14 +96,20 @@ class SqliteDedupeStore:
         await self.close()
 
     async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
         """Register the batch in one transaction (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
         mirror = self._mirror
         try:
-            return await self._run(lambda: _register(self._db, mirror, fingerprints, window))
+            return await self._run(
+                lambda: _register(self._db, mirror, fingerprints, window, lateness)
+            )
         except BaseException:
             # Rolled back (or cancelled mid-way): the mirror may hold what the file does
             # not, so the next batch rebuilds it from the file.
@@ -164,7 +170,7 @@ def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
     return db
 
 
-_EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by window / this
+_EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by retention / this
 
 
 def _register(
@@ -172,10 +178,11 @@ def _register(
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
     window: timedelta,
+    lateness: timedelta,
 ) -> list[Registration]:
     db.execute("BEGIN IMMEDIATE")
     try:
-        answers = _register_locked(db, mirror, fingerprints, window)
+        answers = _register_locked(db, mirror, fingerprints, window, lateness)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -188,13 +195,14 @@ def _register_locked(
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
     window: timedelta,
+    lateness: timedelta,
 ) -> list[Registration]:
-    window_us = window // timedelta(microseconds=1)
+    retention_us = (window + lateness) // timedelta(microseconds=1)
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
     rows = db.execute(
         "SELECT seq, event_id, owner, fetched_at, signature FROM dedupe_events"
         " WHERE seq > ? AND fetched_at >= ? ORDER BY seq",
-        (mirror.seq, meta["newest"] - window_us),
+        (mirror.seq, meta["newest"] - retention_us),
     )
     mirror.absorb(
         [
@@ -204,7 +212,7 @@ def _register_locked(
     )
     mirror.advance(from_micros(meta["newest"]), meta["seq"])
     base = mirror.seq
-    answers = mirror.register_now(fingerprints, window=window)
+    answers = mirror.register_now(fingerprints, window=window, lateness=lateness)
     new_rows: dict[int, tuple[int, str, str, int, bytes]] = {}
     for fingerprint, answer in zip(fingerprints, answers, strict=True):
         if answer.seq > base and answer.owner == fingerprint.owner:
@@ -222,9 +230,9 @@ def _register_locked(
         [new_rows[seq] for seq in sorted(new_rows)],
     )
     newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
-    horizon = newest - window_us
+    horizon = newest - retention_us
     evicted = meta.get("evicted", 0)
-    if horizon - evicted >= window_us // _EVICT_EVERY:
+    if horizon - evicted >= retention_us // _EVICT_EVERY:
         db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
         evicted = horizon
     db.executemany(

@@ -15,6 +15,10 @@ from schemas import DuplicateKind
 from services.enrich.fingerprint import Fingerprint
 
 DEFAULT_WINDOW: Final = timedelta(days=7)
+DEFAULT_LATENESS: Final = timedelta(days=1)
+"""How far behind the newest fetched_at an article may arrive and still meet every record
+within the window of it: workers progress through their partitions at different speeds, and
+a backfill's pages come in any order."""
 DEFAULT_THRESHOLD: Final = 0.6
 """Estimated Jaccard of 3-token shingle sets at or above which an article is a near duplicate.
 
@@ -80,9 +84,17 @@ class DedupeStore(Protocol):
     """Shared dedupe state; see the module docstring for the semantics of ``register``."""
 
     async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
-        """Register each fingerprint in order, each in one atomic step; answer in order."""
+        """Register each fingerprint in order, each in one atomic step; answer in order.
+
+        Records older than the newest fetched_at of the batches before this one minus
+        `window + lateness` are forgotten first.
+        """
         ...
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:

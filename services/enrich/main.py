@@ -15,7 +15,7 @@ from newsflow.kafka import KafkaPublisher
 from newsflow.metrics import exported
 from newsflow.service import consume_until_stopped
 from newsflow.settings import KafkaSettings
-from services.enrich.dedupe import Deduper, DedupeStore, InMemoryDedupeStore
+from services.enrich.dedupe import DedupeStore, InMemoryDedupeStore
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
 from services.enrich.language import load_language_model
@@ -68,11 +68,7 @@ async def serve(
         open_dedupe_store(settings) as store,
     ):
         await asyncio.to_thread(load_language_model, settings.model_cache_dir)
-        deduper = Deduper(
-            TimedDedupeStore(store, metrics),
-            window=settings.dedupe_window,
-            threshold=settings.dedupe_threshold,
-        )
+        deduper = settings.deduper(TimedDedupeStore(store, metrics))
         publisher = KafkaPublisher(kafka, client_id="newsflow-enrich", linger_ms=0)
         await publisher.start()
         health.started("publisher")

@@ -114,12 +114,16 @@ class TimedDedupeStore:
         self._signatures = metrics.dedupe_store_seconds.labels("signatures")
 
     async def register(
-        self, fingerprints: Sequence[Fingerprint], *, window: timedelta
+        self,
+        fingerprints: Sequence[Fingerprint],
+        *,
+        window: timedelta,
+        lateness: timedelta = timedelta(0),
     ) -> list[Registration]:
         """The wrapped store's `register`, timed."""
         started = time.perf_counter()
         try:
-            return await self._store.register(fingerprints, window=window)
+            return await self._store.register(fingerprints, window=window, lateness=lateness)
         finally:
             self._register.observe(time.perf_counter() - started)
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from services.enrich.dedupe import Deduper
+    from services.enrich.dedupe_store import DedupeStore
 
 
 class EnrichSettings(BaseSettings):
@@ -25,6 +29,10 @@ class EnrichSettings(BaseSettings):
     """How far apart (by fetched_at) two articles can be and still count as duplicates."""
     dedupe_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
     """Estimated Jaccard similarity of word 3-shingles from which an article is a near-duplicate."""
+    dedupe_lateness: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
+    """How far (by fetched_at) behind the newest page seen a page may come and still meet every
+    earlier article within the window: the dedupe state keeps window + lateness. Covers
+    workers whose partitions are at different points and backfills sent out of order."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for the shared dedupe store (NEWSFLOW_REDIS_URL)."""
     redis_prefix: str = "newsflow:dedupe"
@@ -62,3 +70,15 @@ class EnrichSettings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The SQLite dedupe store's file."""
         return self.data_dir / "dedupe.sqlite3"
+
+    def deduper(self, store: DedupeStore) -> Deduper:
+        """A Deduper over `store` with these settings' window, threshold and lateness."""
+        # Imported here: the settings are read by processes that never dedupe (`newsflow run`).
+        from services.enrich.dedupe import Deduper  # noqa: PLC0415
+
+        return Deduper(
+            store,
+            window=self.dedupe_window,
+            threshold=self.dedupe_threshold,
+            lateness=self.dedupe_lateness,
+        )

@@ -85,10 +85,10 @@ async def test_crash_then_reprocess_on_sqlite(tmp_path: Path) -> None:
 
 
 async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
-    """The file keeps only the articles within the window of the newest fetch."""
+    """The file keeps only the articles within the window and lateness of the newest fetch."""
     path = tmp_path / "dedupe.sqlite3"
     async with await SqliteDedupeStore.open(path) as store:
-        deduper = Deduper(store, window=timedelta(days=2))
+        deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1))
         for day in range(10):
             at = FETCHED + timedelta(days=day)
             await deduper.judge(
@@ -97,7 +97,7 @@ async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         events = db.execute("SELECT count(*) FROM dedupe_events").fetchone()[0]
     db.close()
-    assert events == 3 * 3
+    assert events == 4 * 3  # days 6 to 9
 
 
 async def test_a_failed_batch_leaves_nothing_behind_in_file_or_mirror(tmp_path: Path) -> None:

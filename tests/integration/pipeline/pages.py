@@ -19,7 +19,7 @@ import orjson
 
 from benchmarks.corpus import generate_pages
 from schemas import ArticleEvent, DeadLetterReason, DuplicateKind, RawPage
-from services.enrich.dedupe import Deduper, InMemoryDedupeStore
+from services.enrich.dedupe import InMemoryDedupeStore
 from services.enrich.fingerprint import estimate_jaccard, make_fingerprint
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
@@ -126,10 +126,7 @@ def unjudged(event: ArticleEvent) -> dict[str, Any]:
 
 async def offline(pages: Sequence[Page]) -> Offline:
     """Run the enrich core over `pages` in order, as `newsflow enrich --pages` does."""
-    settings = EnrichSettings()
-    deduper = Deduper(
-        InMemoryDedupeStore(), window=settings.dedupe_window, threshold=settings.dedupe_threshold
-    )
+    deduper = EnrichSettings().deduper(InMemoryDedupeStore())
     outcomes = await PageProcessor(deduper).process([RawPage.model_validate(p) for p in pages])
     return Offline(
         events=tuple(event for outcome in outcomes for event in outcome.events),

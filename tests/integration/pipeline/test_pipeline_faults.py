@@ -18,7 +18,6 @@ from redis.asyncio import Redis
 
 from newsflow.run import Pipeline
 from schemas import DuplicateKind, RawPage
-from services.enrich.dedupe import Deduper
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
@@ -158,11 +157,7 @@ async def test_an_original_published_after_its_exact_duplicate_still_lands_as_th
     client = Redis.from_url(redis_url)
     try:
         # What a worker leaves behind when SIGKILL hits between the dedupe step and publishing.
-        deduper = Deduper(
-            RedisDedupeStore(client, prefix=redis_prefix),
-            window=settings.dedupe_window,
-            threshold=settings.dedupe_threshold,
-        )
+        deduper = settings.deduper(RedisDedupeStore(client, prefix=redis_prefix))
         await PageProcessor(deduper).process([RawPage.model_validate(first)])
     finally:
         await client.aclose()

@@ -201,6 +201,27 @@ async def reprocessed_page(deduper: Deduper) -> None:
     assert await deduper.judge(page[::-1]) == first[::-1]
 
 
+async def batching_in_fetched_at_order(deduper: Deduper) -> None:
+    """Pages in fetched_at order get the verdicts of one-by-one judging however they are
+    batched: a batch reaching 14 days on does not first drop what its own earlier articles,
+    6 days on, still meet."""
+    tram = fp(TRAM, "page-a#0")
+    assert await deduper.judge([tram]) == [ORIGINAL]
+    six_days, fourteen_days = FETCHED + timedelta(days=6), FETCHED + timedelta(days=14)
+    batch = [fp(trimmed(TRAM), "page-b#0", six_days), fp(POWER, "page-c#0", fourteen_days)]
+    assert await deduper.judge(batch) == [Verdict(tram.event_id, DuplicateKind.NEAR), ORIGINAL]
+
+
+async def late_page_within_the_lateness(deduper: Deduper) -> None:
+    """A page fetched 6 days after an article but judged after one fetched 7.5 days after it
+    (another partition ahead, a backfill out of order) still meets that article."""
+    tram = fp(TRAM, "page-a#0")
+    assert await deduper.judge([tram]) == [ORIGINAL]
+    assert await deduper.judge([fp(POWER, "page-b#0", FETCHED + timedelta(days=7.5))]) == [ORIGINAL]
+    late = fp(trimmed(TRAM), "page-c#0", FETCHED + timedelta(days=6))
+    assert await deduper.judge([late]) == [Verdict(tram.event_id, DuplicateKind.NEAR)]
+
+
 async def order_within_batch(deduper: Deduper) -> None:
     """Within one batch, the earlier article is the original and the later one the duplicate."""
     updated = fp(with_update(TRAM, TRAM_UPDATE), "page-a#0")
@@ -310,6 +331,8 @@ SCENARIOS: list[Callable[[Deduper], Awaitable[None]]] = [
     reprocessed_page,
     order_within_batch,
     cjk_near_duplicate,
+    batching_in_fetched_at_order,
+    late_page_within_the_lateness,
 ]
 
 
@@ -320,16 +343,17 @@ async def test_scenario_in_memory(scenario: Callable[[Deduper], Awaitable[None]]
 
 
 async def test_memory_is_bounded_by_the_window() -> None:
-    """A month of articles leaves only the last window's worth on record."""
+    """A month of articles leaves only the last window and lateness's worth on record."""
     store = InMemoryDedupeStore()
-    deduper = Deduper(store, window=timedelta(days=2))
+    deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1))
     for day in range(30):
         at = FETCHED + timedelta(days=day)
         page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
         await deduper.judge([*page, fp(TRAM, f"p{day}#3", at)])
-        # Three days (the window and today) of three items each, and TRAM once.
-        assert len(store) <= 3 * 3 + 1
-    assert len(store) == 3 * 3 + 1
+        # Today's batch, and the four days before it within window and lateness of the
+        # newest before it: three items a day, and TRAM once.
+        assert len(store) <= 5 * 3 + 1
+    assert len(store) == 5 * 3 + 1
 
 
 async def test_an_empty_batch_needs_no_store() -> None:
@@ -460,9 +484,9 @@ async def test_evicted_and_replaced_records_leave_their_bands() -> None:
     store = InMemoryDedupeStore()
     deduper = Deduper(store)
     await deduper.judge([fp(TRAM, "page-a#0"), fp(trimmed(TRAM), "page-b#0")])
-    later = FETCHED + timedelta(days=8)
+    later = FETCHED + timedelta(days=9)  # past the window and the lateness
     assert await deduper.judge([fp(TRAM, "page-c#0", later)]) == [ORIGINAL]
-    assert len(store) == 1
     assert await deduper.judge([fp(trimmed(TRAM), "page-d#0", later)]) == [
         Verdict(fp(TRAM, "x#0").event_id, DuplicateKind.NEAR)
     ]
+    assert len(store) == 2  # page-c's and page-d's; page-a's and page-b's are gone
