@@ -40,6 +40,16 @@ SINK_GROUPS = ("newsflow-sink", "newsflow-sink-pg")
 NOTHING = {DeadLetterReason.NO_ARTICLES, DeadLetterReason.EMPTY_PAGE}
 
 
+def _files_with_duplicates(data_dir: Path) -> dict[str, str]:
+    """Services' settings: the JSONL sink under `data_dir`, SQLite dedupe, duplicates emitted."""
+    return {
+        "NEWSFLOW_DATA_DIR": str(data_dir),
+        "NEWSFLOW_SINK": "jsonl",
+        "NEWSFLOW_DEDUPE_STORE": "sqlite",
+        "NEWSFLOW_EMIT_DUPLICATES": "true",
+    }
+
+
 async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_them(
     tmp_path: Path, postgres_dsn: str, pg_schema: str
 ) -> None:
@@ -51,12 +61,7 @@ async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_t
     assert expected.count(DuplicateKind.NEAR) > 0
     feed = write_pages(tmp_path / "pages.jsonl", pages)
     data_dir = tmp_path / "data"
-    env = {
-        "NEWSFLOW_DATA_DIR": str(data_dir),
-        "NEWSFLOW_SINK": "jsonl",
-        "NEWSFLOW_DEDUPE_STORE": "sqlite",
-        "NEWSFLOW_EMIT_DUPLICATES": "true",
-    }
+    env = _files_with_duplicates(data_dir)
     pg_env = {
         "NEWSFLOW_SINK": "postgres",
         "NEWSFLOW_POSTGRES_DSN": postgres_dsn,
@@ -122,13 +127,7 @@ async def test_one_worker_gives_offline_verdicts_near_duplicates_included(tmp_pa
     assert expected.count(DuplicateKind.NEAR) > 0
     feed = write_pages(tmp_path / "pages.jsonl", pages)
     data_dir = tmp_path / "data"
-    env = {
-        "NEWSFLOW_DATA_DIR": str(data_dir),
-        "NEWSFLOW_SINK": "jsonl",
-        "NEWSFLOW_DEDUPE_STORE": "sqlite",
-        "NEWSFLOW_EMIT_DUPLICATES": "true",
-        "NEWSFLOW_KAFKA_MAX_BATCH": "500",
-    }
+    env = {**_files_with_duplicates(data_dir), "NEWSFLOW_KAFKA_MAX_BATCH": "500"}
     async with running(env, enrich_workers=0) as pipeline:
         summary = await push(pipeline, feed, batch_size=len(pages))
         assert summary.accepted == len(pages)
