@@ -25,5 +25,12 @@ class Stamps:
 
     def __call__(self) -> int:
         """The next stamp."""
-        self._last = max(self._now_ns(), self._last + 1)
-        return self._last
+        return self.reserve(1)
+
+    def reserve(self, count: int) -> int:
+        """The first of `count` consecutive stamps, all later than any given before."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        first = max(self._now_ns(), self._last + 1)
+        self._last = first + count - 1
+        return first

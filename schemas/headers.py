@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from typing import Final
 
 ACCEPTED_NS: Final = "accepted_ns"
-"""On `pages.raw`: when ingest accepted the page, in nanoseconds since the epoch, as decimal
-digits; strictly increasing within one ingest process, the pages of a request in the
-request's order. Enrich handles a batch's pages in this order (see `accepted_order`)."""
+"""On `pages.raw`: when the request that brought the page reached ingest, in nanoseconds since
+the epoch, plus the page's index in the request, as decimal digits; strictly increasing
+within one ingest process in the order requests arrived, a request's pages in its order.
+Enrich handles a batch's pages in this order (see `accepted_order`)."""
 PAGE_ID: Final = "page_id"
 """On `articles.events`: the id of the page the event came from."""
 INGESTED_AT_MS: Final = "ingested_at_ms"

@@ -75,6 +75,7 @@ class _Ingest:
         """Accept one page: RawPage JSON, or a raw text/html or text/plain body + X-* headers."""
         media = parse_media_type(request.headers.get("content-type"))
         kind = single_page_kind(media)
+        arrived = self._stamps()
         with self._gate.ticket() as ticket:
             data = await self._read(request, ticket, "/v1/pages", self._settings.max_page_bytes)
             if kind is BodyKind.JSON:
@@ -82,7 +83,7 @@ class _Ingest:
             else:
                 page = parse_raw_page(data, media, request.headers)
             with structlog.contextvars.bound_contextvars(page_id=page.page_id):
-                await self._publish([page], ticket)
+                await self._publish([page], ticket, arrived)
                 _log.info("page accepted", source=page.source, bytes=len(data))
         return openapi.PageAccepted(page_id=page.page_id, page_ids=[page.page_id])
 
@@ -90,6 +91,9 @@ class _Ingest:
         """Accept NDJSON RawPages, all or none; 422 names every invalid line."""
         check_batch_type(parse_media_type(request.headers.get("content-type")))
         key = idempotency_key(request.headers)
+        # Stamped on arrival, before the body is read: requests sent one after the other keep
+        # their order even when a later, smaller one is read and parsed first.
+        arrived = self._stamps.reserve(self._settings.max_batch_pages)
         with self._gate.ticket() as ticket:
             data = await self._read(
                 request, ticket, "/v1/pages/batch", self._settings.max_batch_bytes
@@ -100,7 +104,7 @@ class _Ingest:
                 max_pages=self._settings.max_batch_pages,
                 max_page_bytes=self._settings.max_page_bytes,
             )
-            await self._publish(pages, ticket)
+            await self._publish(pages, ticket, arrived)
             _log.info("batch accepted", pages=len(pages), bytes=len(data))
         return openapi.PagesAccepted(page_ids=[page.page_id for page in pages])
 
@@ -148,14 +152,15 @@ class _Ingest:
         self._metrics.request_bytes.labels(route).observe(body.wire_bytes)
         return body.data
 
-    async def _publish(self, pages: Sequence[RawPage], ticket: Ticket) -> None:
+    async def _publish(self, pages: Sequence[RawPage], ticket: Ticket, first_stamp: int) -> None:
+        # Page i of a request is stamped first_stamp + i (see schemas.headers.ACCEPTED_NS).
         ticket.take_pages(len(pages))
         records = [
             Record(
                 self._topic, page.page_id.encode(), _PAGE_JSON.dump_json(page),
-                (*_RECORD_HEADERS, (ACCEPTED_NS, str(self._stamps()).encode())),
+                (*_RECORD_HEADERS, (ACCEPTED_NS, str(first_stamp + index).encode())),
             )
-            for page in pages
+            for index, page in enumerate(pages)
         ]  # fmt: skip
         started = time.perf_counter()
         try:

@@ -19,3 +19,12 @@ def test_stamps_follow_the_wall_clock() -> None:
     before = time.time_ns()
     stamp = Stamps()()
     assert before <= stamp <= time.time_ns()
+
+
+def test_a_reserved_block_is_passed_by_the_next_stamp() -> None:
+    """`reserve(n)` hands out n consecutive stamps; the next one comes after all of them."""
+    stamps = Stamps(lambda: 1_000)
+    assert stamps.reserve(3) == 1_000
+    assert stamps() == 1_003
+    assert stamps.reserve(2) == 1_004
+    assert stamps() == 1_006
