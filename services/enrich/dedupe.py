@@ -12,24 +12,18 @@ answer into a ``Verdict``, a pure function of it:
   again, e.g. after a crash) -> its first seq is reused and the verdict recomputed,
   so it comes out the same as the first time, never a duplicate of itself;
 * otherwise -> a near duplicate of the lowest-seq earlier candidate whose signature
-  estimates Jaccard >= threshold, whose fetched_at is within the window and whose page did
-  not come in after this one's (``arrival``, when both are known); else original.
+  estimates Jaccard >= threshold and whose fetched_at is within the window; else original.
 
 Only earlier registrations are candidates, so two workers can never mark two articles as
-duplicates of each other, whatever the timing. Of those, an article whose page came in
-later than this one's is not a candidate either: when two workers register out of the
-order the pages came in, both copies stay originals rather than the later-come copy
-displacing the earlier one, so every article that offline enrich (which registers in the
-file's order) finds original is original in the pipeline too.
-
-A record whose fetched_at is more than the window older than a new fingerprint with the
-same event id gives way to it (the article is original again). Before each batch, stores
-forget what is older than the newest fetched_at of the batches before it minus the window
-and a lateness (default a day), so their size is bounded by the window, not by the input.
-A page fetched no more than the lateness before that newest therefore meets every article
-within the window of it: pages in fetched_at order get the verdicts of a store that
-forgets nothing, however they are batched (the offline command, one worker), and so do
-workers whose partitions are at most the lateness apart.
+duplicates of each other, whatever the timing. A record whose fetched_at is more than the
+window older than a new fingerprint with the same event id gives way to it (the article is
+original again). Before each batch, stores forget what is older than the newest fetched_at
+of the batches before it minus the window and a lateness (default a day), so their size is
+bounded by the window, not by the input. A page fetched no more than the lateness before
+that newest therefore meets every article within the window of it: pages in fetched_at
+order get the verdicts of a store that forgets nothing, however they are batched (the
+offline command, one worker), and so do workers whose partitions are at most the lateness
+apart.
 """
 
 from __future__ import annotations
@@ -155,7 +149,6 @@ oldest members of its bands (the story's first sighting)."""
 _SLICE_GROWTH: Final = 4
 
 _SIGNATURE: Final = itemgetter(1)
-_UNKNOWN_ARRIVAL: Final = 2**63
 
 _Pending = list[tuple[int, Sequence[tuple[str, int]]]]
 """(fingerprint index, its earlier band members oldest first) still without a verdict."""
@@ -243,9 +236,6 @@ def _candidates(
     # splitter changed, is no duplicate) and fetched within the window of it.
     owner, at = fingerprint.owner, fingerprint.fetched_at
     lowest, highest = at - window, at + window
-    # Registered before this article but come in after it (another worker was quicker):
-    # not its original. 0 is "unknown", after everything known, so it never excludes.
-    arrival = fingerprint.arrival or _UNKNOWN_ARRIVAL
     get = stored.get
     return [
         (event_id, candidate.signature)
@@ -254,7 +244,6 @@ def _candidates(
         and candidate.seq == seq < seq_now
         and candidate.owner != owner
         and lowest <= candidate.fetched_at <= highest
-        and candidate.arrival <= arrival
     ]
 
 

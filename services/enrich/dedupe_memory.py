@@ -132,9 +132,7 @@ class InMemoryDedupeStore:
         self._seq += 1
         seq, at = self._seq, fingerprint.fetched_at
         earlier = self._earlier(keys, seq)
-        self._records[event_id] = StoredSignature(
-            fingerprint.owner, seq, at, fingerprint.signature, fingerprint.arrival
-        )
+        self._records[event_id] = StoredSignature(fingerprint.owner, seq, at, fingerprint.signature)
         self._ids[seq] = event_id
         heapq.heappush(self._by_time, (at, seq, event_id))
         self._file(seq, keys)

@@ -7,7 +7,7 @@ refreshed on write):
 
     {prefix}:seq            the sequence counter (INCR)
     {prefix}:newest         the newest fetched_at seen, in microseconds
-    {prefix}:ev:<event_id>  hash: owner, seq, at (fetched_at in microseconds), sig, arrival
+    {prefix}:ev:<event_id>  hash: owner, seq, at (fetched_at in microseconds), sig
     {prefix}:band:<key>     sorted set: event_id scored by its fetched_at
 
 Band members are scored by fetched_at rather than seq so that the script can drop the
@@ -33,8 +33,7 @@ from services.enrich.fingerprint import Fingerprint
 # ARGV: 1 event id, 2 owner, 3 fetched_at (us), 4 signature, 5 window (us), 6 ttl (ms),
 #       7 the record key prefix (band members' records, same hash tag),
 #       8 the newest fetched_at of the batch (us) on its last fingerprint, else 0: it moves
-#       the horizon only after the batch, as in every store, 9 window plus lateness (us),
-#       10 the fingerprint's arrival.
+#       the horizon only after the batch, as in every store, 9 window plus lateness (us).
 # Replies {owner, seq, at, member, member_seq, ...} with the earlier band members only when
 # the record is the caller's own. Times stay strings: Lua would print 1.7e+15 for numbers.
 _REGISTER: Final = """
@@ -77,8 +76,7 @@ end
 
 local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('HSET', KEYS[3], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4],
-  'arrival', ARGV[10])
+redis.call('HSET', KEYS[3], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ttl)
 local reply = earlier(seq, {owner, seq, at_text})
 for i = 4, #KEYS do
@@ -152,7 +150,6 @@ class RedisDedupeStore:
                     record_prefix,
                     newest if index == last else 0,
                     retention // timedelta(microseconds=1),
-                    fingerprint.arrival,
                 ]
                 pipe.evalsha(self._script.sha, len(keys), *keys, *args)
             return await pipe.execute(raise_on_error=False)
@@ -165,17 +162,16 @@ class RedisDedupeStore:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for event_id in wanted:
-                    pipe.hmget(self._record_key(event_id), ["owner", "seq", "at", "sig", "arrival"])
+                    pipe.hmget(self._record_key(event_id), ["owner", "seq", "at", "sig"])
                 rows = await pipe.execute()
         except RedisError as exc:
             raise DedupeStoreError(f"dedupe store failed: {exc}") from exc
         found = {}
-        for event_id, (owner, seq, at, signature, arrival) in zip(wanted, rows, strict=True):
+        for event_id, (owner, seq, at, signature) in zip(wanted, rows, strict=True):
             if owner is not None:
                 found[event_id] = StoredSignature(
-                    owner.decode(), int(seq), from_micros(int(at)), bytes(signature),
-                    int(arrival or 0),
-                )  # fmt: skip
+                    owner.decode(), int(seq), from_micros(int(at)), bytes(signature)
+                )
         return found
 
 

@@ -1,7 +1,7 @@
 """A ``DedupeStore`` in a SQLite file, shared by the worker processes of one machine.
 
 The file holds one row per registered fingerprint (seq, event id, owner, fetched_at,
-signature, arrival) and the store-wide counters. Each process keeps a mirror of the rows within the
+signature) and the store-wide counters. Each process keeps a mirror of the rows within the
 window in an ``InMemoryDedupeStore`` and decides there, so the LSH band index lives in
 memory, not in the file (32 band rows per article made inserts the whole cost).
 
@@ -52,8 +52,7 @@ CREATE TABLE IF NOT EXISTS dedupe_events (
     event_id TEXT NOT NULL UNIQUE,
     owner TEXT NOT NULL,
     fetched_at INTEGER NOT NULL,
-    signature BLOB NOT NULL,
-    arrival INTEGER NOT NULL DEFAULT 0
+    signature BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dedupe_events_fetched_at ON dedupe_events (fetched_at);
 DROP TABLE IF EXISTS dedupe_bands;
@@ -164,11 +163,7 @@ def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
         # NORMAL in WAL mode loses at most the last commits on power loss; a lost
         # registration is only re-registered when its page is reprocessed.
         db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
-        columns = {row[1] for row in db.execute("PRAGMA table_info(dedupe_events)")}
-        if "arrival" not in columns:  # a file from before arrivals were kept
-            db.execute("ALTER TABLE dedupe_events ADD COLUMN arrival INTEGER NOT NULL DEFAULT 0")
-        db.execute("COMMIT")
+        db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
     except BaseException:
         db.close()
         raise
@@ -205,20 +200,20 @@ def _register_locked(
     retention_us = (window + lateness) // timedelta(microseconds=1)
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
     rows = db.execute(
-        "SELECT seq, event_id, owner, fetched_at, signature, arrival FROM dedupe_events"
+        "SELECT seq, event_id, owner, fetched_at, signature FROM dedupe_events"
         " WHERE seq > ? AND fetched_at >= ? ORDER BY seq",
         (mirror.seq, meta["newest"] - retention_us),
     )
     mirror.absorb(
         [
-            (event_id, StoredSignature(owner, seq, from_micros(at), signature, arrival))
-            for seq, event_id, owner, at, signature, arrival in rows
+            (event_id, StoredSignature(owner, seq, from_micros(at), signature))
+            for seq, event_id, owner, at, signature in rows
         ]
     )
     mirror.advance(from_micros(meta["newest"]), meta["seq"])
     base = mirror.seq
     answers = mirror.register_now(fingerprints, window=window, lateness=lateness)
-    new_rows: dict[int, tuple[int, str, str, int, bytes, int]] = {}
+    new_rows: dict[int, tuple[int, str, str, int, bytes]] = {}
     for fingerprint, answer in zip(fingerprints, answers, strict=True):
         if answer.seq > base and answer.owner == fingerprint.owner:
             new_rows[answer.seq] = (
@@ -227,12 +222,11 @@ def _register_locked(
                 fingerprint.owner,
                 to_micros(fingerprint.fetched_at),
                 fingerprint.signature,
-                fingerprint.arrival,
             )
     # In seq order: an event id registered twice in one batch keeps its later row.
     db.executemany(
-        "INSERT OR REPLACE INTO dedupe_events"
-        " (seq, event_id, owner, fetched_at, signature, arrival) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO dedupe_events (seq, event_id, owner, fetched_at, signature)"
+        " VALUES (?, ?, ?, ?, ?)",
         [new_rows[seq] for seq in sorted(new_rows)],
     )
     newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
@@ -254,10 +248,10 @@ def _signatures(db: sqlite3.Connection, event_ids: list[str]) -> dict[str, Store
         chunk = event_ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            "SELECT event_id, owner, seq, fetched_at, signature, arrival FROM dedupe_events"
+            "SELECT event_id, owner, seq, fetched_at, signature FROM dedupe_events"
             f" WHERE event_id IN ({marks})",
             chunk,
         ).fetchall()
-        for event_id, owner, seq, at, signature, arrival in rows:
-            found[event_id] = StoredSignature(owner, seq, from_micros(at), signature, arrival)
+        for event_id, owner, seq, at, signature in rows:
+            found[event_id] = StoredSignature(owner, seq, from_micros(at), signature)
     return found

@@ -78,8 +78,6 @@ class StoredSignature:
     seq: int
     fetched_at: datetime
     signature: bytes
-    arrival: int = 0
-    """The fingerprint's `arrival`, 0 when unknown."""
 
 
 class DedupeStore(Protocol):

@@ -199,9 +199,6 @@ class Fingerprint:
     """When its page was fetched, in UTC."""
     signature: bytes
     """128 MinHash values, uint32 little endian."""
-    arrival: int = 0
-    """Where its page stands in the order pages came in (ingest's `accepted_ns`); 0 when that
-    is unknown (offline, where the order of registration is the file's)."""
 
     @property
     def bands(self) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, Stage
@@ -115,24 +115,14 @@ def _fingerprinted_alone(read: PageArticles) -> list[Candidate] | Rejection:
         return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
 
 
-def _arriving(candidates: list[Candidate], arrival: int) -> list[Candidate]:
-    return [replace(c, fingerprint=replace(c.fingerprint, arrival=arrival)) for c in candidates]
-
-
 class PageProcessor:
     """Runs the enrich core over batches of pages against one dedupe context."""
 
     def __init__(self, deduper: Deduper) -> None:
         self._deduper = deduper
 
-    async def process(
-        self, pages: Sequence[RawPage], arrivals: Sequence[int] | None = None
-    ) -> list[PageOutcome]:
-        """One outcome per page, in order; verdicts see the pages in this order.
-
-        `arrivals`, one per page, say where each page stands in the order pages came in
-        (see `Fingerprint.arrival`); without them the order of registration alone counts.
-        """
+    async def process(self, pages: Sequence[RawPage]) -> list[PageOutcome]:
+        """One outcome per page, in order; verdicts see the pages in this order."""
         read: list[PageArticles | Rejection] = []
         for page in pages:
             read.append(_find(page))
@@ -140,11 +130,6 @@ class PageProcessor:
             # (and so the consumer's heartbeats) going through a batch of hundreds of pages.
             await asyncio.sleep(0)
         found = _fingerprinted(read)
-        if arrivals is not None:
-            found = [
-                f if isinstance(f, Rejection) else _arriving(f, arrival)
-                for f, arrival in zip(found, arrivals, strict=True)
-            ]
         fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
         verdicts = iter(await self._deduper.judge(fingerprints))
         outcomes = []

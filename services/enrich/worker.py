@@ -146,7 +146,6 @@ class EnrichHandler:
         sources: list[Message] = []
         # A batch comes partition by partition; dedupe sees its pages in the order ingest
         # accepted them instead, as offline enrich sees a file's pages in the file's order.
-        arrivals: list[int] = []
         for message in sorted(messages, key=_accepted_order):
             parsed = parse_page(message.value)
             if isinstance(parsed, Rejection):
@@ -155,8 +154,7 @@ class EnrichHandler:
                 continue
             pages.append(parsed)
             sources.append(message)
-            arrivals.append(_accepted_order(message)[0])
-        outcomes = await self._processor.process(pages, arrivals)
+        outcomes = await self._processor.process(pages)
         # Binding a record's context costs more than the rest of the shell's work on a page:
         # only for the lines that are logged (rejections always, the per-page line at DEBUG).
         per_page_lines = log.is_enabled_for(logging.DEBUG)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from schemas import DuplicateKind
-from services.enrich.dedupe import ORIGINAL, Deduper, InMemoryDedupeStore, Verdict
+from services.enrich.dedupe import Deduper, InMemoryDedupeStore, Verdict
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
@@ -27,7 +27,6 @@ from tests.unit.enrich.test_dedupe import (
     crash_then_reprocess,
     fp,
     in_turn,
-    trimmed,
     two_workers,
     variants,
 )
@@ -145,30 +144,6 @@ async def test_a_closed_store_fails_as_a_store_error(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(DedupeStoreError):
         await Deduper(store).judge([fp(TRAM, "p#0")])
-
-
-async def test_arrivals_cross_between_processes_and_old_files_gain_them(tmp_path: Path) -> None:
-    """A mirror takes in the other store's arrivals with its rows; a file written before
-    arrivals were kept gets the column, its rows counting as of unknown arrival."""
-    path = tmp_path / "dedupe.sqlite3"
-    with sqlite3.connect(path) as old:
-        old.executescript(
-            "CREATE TABLE dedupe_events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,"
-            " owner TEXT NOT NULL, fetched_at INTEGER NOT NULL, signature BLOB NOT NULL);"
-        )
-    old.close()
-    came_second = fp(trimmed(TRAM), "page-b#0", arrival=20)
-    came_first = fp(TRAM, "page-a#0", arrival=10)
-    async with (
-        await SqliteDedupeStore.open(path) as first,
-        await SqliteDedupeStore.open(path) as second,
-    ):
-        assert await Deduper(first).judge([came_second]) == [ORIGINAL]
-        assert await Deduper(second).judge([came_first]) == [ORIGINAL]
-    with sqlite3.connect(path) as db:
-        arrivals = dict(db.execute("SELECT owner, arrival FROM dedupe_events").fetchall())
-    db.close()
-    assert arrivals == {"page-b#0": 20, "page-a#0": 10}
 
 
 async def test_band_members_come_oldest_first_on_sqlite(tmp_path: Path) -> None:

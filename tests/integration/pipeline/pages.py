@@ -70,27 +70,16 @@ def pages_without_near_duplicates(n: int, seed: int) -> tuple[Page, ...]:
     the order the pages are processed in, so a run that publishes originals only can be
     compared with offline as a set.
     """
-    return _pages_without(DuplicateKind.NEAR, n, seed)
-
-
-@functools.cache
-def pages_without_exact_duplicates(n: int, seed: int) -> tuple[Page, ...]:
-    """n generated pages none of whose stories has an exact duplicate among them (near
-    duplicates stay)."""
-    return _pages_without(DuplicateKind.EXACT, n, seed)
-
-
-def _pages_without(kind: DuplicateKind, n: int, seed: int) -> tuple[Page, ...]:
     generated = generate_pages(2 * n + n // 4, seed=seed)
-    groups = {
+    near = {
         article.duplicate_group
         for page in generated
         for article in page.articles
-        if article.duplicate_kind is kind
+        if article.duplicate_kind is DuplicateKind.NEAR
     }
-    kept = [g.page for g in generated if not any(a.duplicate_group in groups for a in g.articles)]
+    kept = [g.page for g in generated if not any(a.duplicate_group in near for a in g.articles)]
     if len(kept) < n:
-        raise ValueError(f"only {len(kept)} pages without {kind.value} duplicates; generate more")
+        raise ValueError(f"only {len(kept)} pages without near duplicates; generate more")
     return tuple(kept[:n])
 
 

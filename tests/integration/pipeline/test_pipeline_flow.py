@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import orjson
-import pytest
 
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, DuplicateKind, Stage
 from tests.integration.pipeline.harness import (
@@ -32,7 +31,6 @@ from tests.integration.pipeline.pages import (
     corpus_pages,
     offline,
     pages_without_articles,
-    pages_without_exact_duplicates,
     sample_page,
     unjudged,
     write_pages,
@@ -148,35 +146,6 @@ async def test_one_worker_gives_offline_verdicts_near_duplicates_included(tmp_pa
         for e in in_files
     }
     assert landed == first
-
-
-async def test_two_workers_miss_no_original_of_offline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two workers judging one burst of pages with near duplicates at once: every article
-    offline finds original lands, once, and nothing lands that offline did not find. Which
-    copy of a near duplicate is registered first depends on the workers' timing; one that
-    came in later is never the original of one that came in earlier, so at worst both land.
-    (Exact copies of it can still lose an earlier-come original: see the README.)"""
-    lateness = {"NEWSFLOW_DEDUPE_LATENESS": "P30D"}  # the pages span eleven days
-    for name, value in lateness.items():
-        monkeypatch.setenv(name, value)
-    pages = [sample_page(), *pages_without_exact_duplicates(150, 7)]
-    expected = await offline(pages)
-    assert expected.count(DuplicateKind.NEAR) > 0
-    assert expected.count(DuplicateKind.EXACT) == 0
-    originals = {e.event_id for e in expected.events if e.duplicate_of is None}
-    feed = write_pages(tmp_path / "pages.jsonl", pages)
-    data_dir = tmp_path / "data"
-    env = {**_files_with_duplicates(data_dir), **lateness, "NEWSFLOW_EMIT_DUPLICATES": "false"}
-    async with running(env) as pipeline:
-        summary = await push(pipeline, feed, batch_size=len(pages))
-        assert summary.accepted == len(pages)
-        await drained(pipeline)
-        landed = Counter(str(event["event_id"]) for event in file_events(data_dir))
-    assert originals - set(landed) == set()
-    assert set(landed) - expected.event_ids == set()
-    assert [event_id for event_id, n in landed.items() if n > 1] == []
 
 
 async def test_bad_requests_are_refused_with_reasons_and_the_pipeline_keeps_working(

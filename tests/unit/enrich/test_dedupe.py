@@ -7,7 +7,6 @@ the same ones over Redis and a SQLite file.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -114,20 +113,14 @@ def one_word_fixed(article: tuple[str, str], old: str, new: str) -> tuple[str, s
 
 
 def fp(
-    article: tuple[str, str],
-    owner: str,
-    at: datetime = FETCHED,
-    *,
-    noisy: bool = False,
-    arrival: int = 0,
+    article: tuple[str, str], owner: str, at: datetime = FETCHED, *, noisy: bool = False
 ) -> Fingerprint:
     """The fingerprint of an article; ``noisy`` re-types it with case, space and quote noise."""
     title, body = article
     if noisy:
         title = f"  {title.upper()} "
         body = body.replace("“", '"').replace("”", '"').replace("’", "'").replace(" ", "  ")
-    made = make_fingerprint(title, body, owner=owner, fetched_at=at)
-    return dataclasses.replace(made, arrival=arrival) if arrival else made
+    return make_fingerprint(title, body, owner=owner, fetched_at=at)
 
 
 async def exact_duplicate_across_pages(deduper: Deduper) -> None:
@@ -227,23 +220,6 @@ async def late_page_within_the_lateness(deduper: Deduper) -> None:
     assert await deduper.judge([fp(POWER, "page-b#0", FETCHED + timedelta(days=7.5))]) == [ORIGINAL]
     late = fp(trimmed(TRAM), "page-c#0", FETCHED + timedelta(days=6))
     assert await deduper.judge([late]) == [Verdict(tram.event_id, DuplicateKind.NEAR)]
-
-
-async def registered_first_but_come_later(deduper: Deduper) -> None:
-    """A copy registered first but come in after a near duplicate (another worker was
-    quicker) is not that one's original: both stay originals, as offline, in the order they
-    came, finds the earlier one original. A replay repeats the verdicts; a copy come in last
-    is a duplicate of the first registered."""
-    came_second = fp(trimmed(TRAM), "page-b#0", arrival=20)
-    came_first = fp(TRAM, "page-a#0", arrival=10)
-    assert await deduper.judge([came_second]) == [ORIGINAL]
-    assert await deduper.judge([came_first]) == [ORIGINAL]
-    assert await deduper.judge([came_first, came_second]) == [ORIGINAL, ORIGINAL]
-    came_last = fp(with_update(TRAM, TRAM_UPDATE), "page-c#0", arrival=30)
-    assert await deduper.judge([came_last]) == [Verdict(came_second.event_id, DuplicateKind.NEAR)]
-    # Without arrivals (offline), registration order alone decides, as before.
-    unknown = fp(one_word_fixed(TRAM, "nine stops", "ten stops"), "page-d#0")
-    assert await deduper.judge([unknown]) == [Verdict(came_second.event_id, DuplicateKind.NEAR)]
 
 
 async def order_within_batch(deduper: Deduper) -> None:
@@ -357,7 +333,6 @@ SCENARIOS: list[Callable[[Deduper], Awaitable[None]]] = [
     cjk_near_duplicate,
     batching_in_fetched_at_order,
     late_page_within_the_lateness,
-    registered_first_but_come_later,
 ]
 
 
