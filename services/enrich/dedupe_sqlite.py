@@ -15,9 +15,9 @@ of one in-memory store fed every batch in commit order. If anything fails, the t
 is rolled back and the mirror dropped: the next batch rebuilds it from the file.
 
 Rows older than the window and the lateness are skipped when absorbing and deleted when the
-horizon has moved by a sixteenth of that since the last deletion. Memory per process is that of
-the in-memory store for the window; blocking calls run in a worker thread
-(``asyncio.to_thread``), one at a time per store object. Times are integers
+horizon has moved by a sixteenth of that since the last deletion. Memory per process is that
+of the in-memory store for the window and the lateness; blocking calls run in a worker
+thread (``asyncio.to_thread``), one at a time per store object. Times are integers
 (microseconds since the epoch).
 """
 
