@@ -17,19 +17,25 @@ answer into a ``Verdict``, a pure function of it:
 Only earlier registrations are candidates, so two workers can never mark two articles as
 duplicates of each other, whatever the timing. A record whose fetched_at is more than the
 window older than a new fingerprint with the same event id gives way to it (the article is
-original again). Before each batch, stores forget what is older than the newest fetched_at
-of the batches before it minus the window and a lateness (default a day), so their size is
-bounded by the window, not by the input. A page fetched no more than the lateness before
-that newest therefore meets every article within the window of it: pages in fetched_at
-order get the verdicts of a store that forgets nothing, however they are batched (the
-offline command, one worker), and so do workers whose partitions are at most the lateness
-apart.
+original again).
+
+Before each batch, stores forget what is older than the window and a lateness (default a
+day) before the newest fetched_at of the batches before it, so their size is bounded by the
+window, not by the input. Workers say which lane (partition) each batch's pages come from,
+and the newest that counts is the slowest lane's, taken at most a maximum skew (default a
+week) behind the fastest (``Retention``). A page fetched no more than the lateness before
+the newest of its own lane therefore meets every article within the window of it: pages in
+fetched_at order get the verdicts of a store that forgets nothing, however they are batched
+(the offline command, one worker), and so do workers that went through a backfill's
+partitions at different speeds, up to the maximum skew. Stores forget only while they hold
+more than a minimum of records (default 10,000), so a few thousand pages are judged against
+everything before them within the window, whatever their order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
 from typing import Final
@@ -40,13 +46,18 @@ from schemas import DuplicateKind
 from services.enrich.dedupe_memory import InMemoryDedupeStore
 from services.enrich.dedupe_store import (
     DEFAULT_LATENESS,
+    DEFAULT_MAX_SKEW,
+    DEFAULT_MIN_RECORDS,
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW,
     ORIGINAL,
+    WINDOW_ONLY,
     DedupeStore,
     Registration,
+    Retention,
     StoredSignature,
     Verdict,
+    batch_lanes,
     from_micros,
     record_stands,
     to_micros,
@@ -55,15 +66,20 @@ from services.enrich.fingerprint import Fingerprint, estimate_jaccard
 
 __all__ = [
     "DEFAULT_LATENESS",
+    "DEFAULT_MAX_SKEW",
+    "DEFAULT_MIN_RECORDS",
     "DEFAULT_THRESHOLD",
     "DEFAULT_WINDOW",
     "ORIGINAL",
+    "WINDOW_ONLY",
     "DedupeStore",
     "Deduper",
     "InMemoryDedupeStore",
     "Registration",
+    "Retention",
     "StoredSignature",
     "Verdict",
+    "batch_lanes",
     "decide",
     "from_micros",
     "record_stands",
@@ -101,20 +117,29 @@ class Deduper:
         window: timedelta = DEFAULT_WINDOW,
         threshold: float = DEFAULT_THRESHOLD,
         lateness: timedelta = DEFAULT_LATENESS,
+        max_skew: timedelta = DEFAULT_MAX_SKEW,
+        min_records: int = DEFAULT_MIN_RECORDS,
     ) -> None:
         if window <= timedelta(0):
             raise ValueError("window must be positive")
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
-        if lateness < timedelta(0):
-            raise ValueError("lateness must not be negative")
+        if lateness < timedelta(0) or max_skew < timedelta(0):
+            raise ValueError("lateness and max skew must not be negative")
+        if min_records < 0:
+            raise ValueError("min_records must not be negative")
         self._store = store
         self._window = window
         self._threshold = threshold
-        self._lateness = lateness
+        self._retention = Retention(lateness, max_skew, min_records)
 
-    async def judge(self, fingerprints: Sequence[Fingerprint]) -> list[Verdict]:
+    async def judge(
+        self, fingerprints: Sequence[Fingerprint], lanes: Mapping[str, datetime] | None = None
+    ) -> list[Verdict]:
         """Verdicts in order; articles of one batch may duplicate earlier ones of it.
+
+        ``lanes``: the newest fetched_at of the batch's pages in each lane (partition) they
+        come from; None for one ordered stream.
 
         Candidates are compared oldest first, a slice at a time (`_slices`): signatures are
         fetched only for the slice, and an article leaves the loop at its first similar
@@ -126,7 +151,7 @@ class Deduper:
         if not fingerprints:
             return []
         registrations = await self._store.register(
-            fingerprints, window=self._window, lateness=self._lateness
+            fingerprints, window=self._window, retention=self._retention, lanes=lanes
         )
         verdicts, pending = _open_verdicts(
             fingerprints, registrations, window=self._window, threshold=self._threshold

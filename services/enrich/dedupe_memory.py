@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import compress, repeat
 from operator import ne
@@ -20,7 +20,15 @@ from typing import Final
 
 import numpy as np
 
-from services.enrich.dedupe_store import Registration, StoredSignature, record_stands
+from services.enrich.dedupe_store import (
+    WINDOW_ONLY,
+    Registration,
+    Retention,
+    StoredSignature,
+    batch_lanes,
+    merge_lanes,
+    record_stands,
+)
 from services.enrich.fingerprint import BANDS, ROWS, Fingerprint
 
 _BAND_BYTES: Final = ROWS * 4
@@ -40,7 +48,8 @@ class InMemoryDedupeStore:
 
     def __init__(self) -> None:
         self._seq = 0
-        self._newest: datetime | None = None
+        self._lanes: dict[str, datetime] = {}
+        """lane -> newest fetched_at registered in it (see ``Retention``)."""
         self._records: dict[str, StoredSignature] = {}
         """event id -> its registration; `signatures` hands these out as they are."""
         self._ids: dict[int, str] = {}
@@ -57,28 +66,30 @@ class InMemoryDedupeStore:
         fingerprints: Sequence[Fingerprint],
         *,
         window: timedelta,
-        lateness: timedelta = timedelta(0),
+        retention: Retention = WINDOW_ONLY,
+        lanes: Mapping[str, datetime] | None = None,
     ) -> list[Registration]:
         """Register each fingerprint in order (no awaits inside, so each step is atomic)."""
-        return self.register_now(fingerprints, window=window, lateness=lateness)
+        return self.register_now(fingerprints, window=window, retention=retention, lanes=lanes)
 
     def register_now(
         self,
         fingerprints: Sequence[Fingerprint],
         *,
         window: timedelta,
-        lateness: timedelta = timedelta(0),
+        retention: Retention = WINDOW_ONLY,
+        lanes: Mapping[str, datetime] | None = None,
     ) -> list[Registration]:
         """`register`, as a plain call (for stores that keep this one as their mirror)."""
         if not fingerprints:
             return []
-        self._evict(window + lateness)
+        self._evict(retention.horizon(self._lanes, window), retention.min_records)
         keys = _band_keys([fingerprint.signature for fingerprint in fingerprints])
         answers = [
             self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
             for index, fingerprint in enumerate(fingerprints)
         ]
-        self.advance(max(fingerprint.fetched_at for fingerprint in fingerprints), self._seq)
+        merge_lanes(self._lanes, batch_lanes(fingerprints, lanes))
         return answers
 
     @property
@@ -106,10 +117,14 @@ class InMemoryDedupeStore:
             self._file(record.seq, keys[index * BANDS : (index + 1) * BANDS])
         self._seq = max(self._seq, *(record.seq for _, record in records))
 
-    def advance(self, newest: datetime, seq_now: int) -> None:
-        """Take the shared newest fetched_at and seq counter (they only move forward)."""
-        if self._newest is None or newest > self._newest:
-            self._newest = newest
+    @property
+    def lanes(self) -> Mapping[str, datetime]:
+        """The newest fetched_at registered in each lane."""
+        return self._lanes
+
+    def advance(self, lanes: Mapping[str, datetime], seq_now: int) -> None:
+        """Take the shared lanes and seq counter (they only move forward)."""
+        merge_lanes(self._lanes, lanes)
         self._seq = max(self._seq, seq_now)
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
@@ -179,13 +194,13 @@ class InMemoryDedupeStore:
                     members.discard(seq)
                     band[key] = members
 
-    def _evict(self, retention: timedelta) -> None:
-        if self._newest is None:
+    def _evict(self, horizon: datetime | None, min_records: int) -> None:
+        # Oldest first, by (fetched_at, seq), while more than min_records stay.
+        if horizon is None:
             return
-        horizon = self._newest - retention
         by_time, records = self._by_time, self._records
         evicted: list[StoredSignature] = []
-        while by_time and by_time[0][0] < horizon:
+        while by_time and by_time[0][0] < horizon and len(records) > min_records:
             _, seq, event_id = heapq.heappop(by_time)
             record = records.get(event_id)
             if record is None or record.seq != seq:

@@ -2,54 +2,66 @@
 
 Each fingerprint's atomic step (see ``services.enrich.dedupe``) is one Lua script run with
 EVALSHA; a batch goes out as one pipeline, one round trip, and the candidates' signatures
-come back in a second one. Keys (every one with a TTL of the window plus the lateness,
-refreshed on write):
+come back in a second one. Keys (every one with a TTL of the longest span the retention
+holds, refreshed on write):
 
     {prefix}:seq            the sequence counter (INCR)
-    {prefix}:newest         the newest fetched_at seen, in microseconds
+    {prefix}:horizon        the fetched_at below which records are forgotten, in microseconds
+    {prefix}:lanes          hash: lane -> the newest fetched_at registered in it
+    {prefix}:by_time        sorted set: the event ids held, scored by fetched_at
     {prefix}:ev:<event_id>  hash: owner, seq, at (fetched_at in microseconds), sig
     {prefix}:band:<key>     sorted set: event_id scored by its fetched_at
 
-Band members are scored by fetched_at rather than seq so that the script can drop the
-ones older than the newest fetched_at minus the window and the lateness whenever it touches
-a band; seq is read from the member's record instead. The prefix is wrapped in braces, a
-Redis Cluster hash tag, so all the keys the script touches live in one slot.
+The last script of a batch moves the batch's lanes and sets the horizon from them (see
+``Retention``), lowered to the fetched_at of the newest records the minimum keeps (with
+records fetched at the same moment as the last of them, which the other stores may forget);
+the batch itself is judged under the horizon of the batches before it, as in every store.
+Band members are scored by fetched_at rather than seq so that the script can drop the ones
+below the horizon whenever it touches a band; seq is read from the member's record instead.
+The prefix is wrapped in braces, a Redis Cluster hash tag, so all the keys the script
+touches live in one slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import timedelta
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
-from services.enrich.dedupe import Registration, StoredSignature, from_micros, to_micros
+from services.enrich.dedupe import (
+    WINDOW_ONLY,
+    Registration,
+    Retention,
+    StoredSignature,
+    batch_lanes,
+    from_micros,
+    to_micros,
+)
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
 
-# KEYS: 1 counter, 2 newest, 3 the event's record, 4.. its band sets.
+# KEYS: 1 counter, 2 horizon, 3 lanes, 4 by time, 5 the event's record, 6.. its band sets.
 # ARGV: 1 event id, 2 owner, 3 fetched_at (us), 4 signature, 5 window (us), 6 ttl (ms),
 #       7 the record key prefix (band members' records, same hash tag),
-#       8 the newest fetched_at of the batch (us) on its last fingerprint, else 0: it moves
-#       the horizon only after the batch, as in every store, 9 window plus lateness (us).
+#       8 window plus lateness (us), 9 max skew (us), 10 min records; on the batch's last
+#       fingerprint, 11.. pairs of lane and its newest fetched_at in the batch (us).
 # Replies {owner, seq, at, member, member_seq, ...} with the earlier band members only when
 # the record is the caller's own. Times stay strings: Lua would print 1.7e+15 for numbers.
 _REGISTER: Final = """
 local event_id, owner, at_text = ARGV[1], ARGV[2], ARGV[3]
 local at, window, ttl = tonumber(at_text), tonumber(ARGV[5]), ARGV[6]
-local retention = tonumber(ARGV[9])
-local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(ARGV[8]) > newest then
-  redis.call('SET', KEYS[2], ARGV[8], 'PX', ttl)
-end
-local horizon = string.format('(%.0f', newest - retention)
+local KEEP_ALL = -9007199254740992
+local horizon = tonumber(redis.call('GET', KEYS[2]) or KEEP_ALL)
+local below = string.format('(%.0f', horizon)
 
 local function earlier(own_seq, reply)
   local seen = {}
-  for i = 4, #KEYS do
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', horizon)
+  for i = 6, #KEYS do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', below)
     for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
       if not seen[member] then
         seen[member] = true
@@ -64,27 +76,74 @@ local function earlier(own_seq, reply)
   return reply
 end
 
--- A record older than the horizon counts as evicted, as in the other stores.
-local record = redis.call('HMGET', KEYS[3], 'owner', 'seq', 'at')
-if record[1] and tonumber(record[3]) >= newest - retention
-    and (record[1] == owner or tonumber(record[3]) >= at - window) then
-  if record[1] ~= owner then
-    return {record[1], record[2], record[3]}
+local function register()
+  -- A record below the horizon counts as evicted, as in the other stores.
+  local record = redis.call('HMGET', KEYS[5], 'owner', 'seq', 'at')
+  if record[1] and tonumber(record[3]) >= horizon
+      and (record[1] == owner or tonumber(record[3]) >= at - window) then
+    if record[1] ~= owner then
+      return {record[1], record[2], record[3]}
+    end
+    return earlier(tonumber(record[2]), {record[1], record[2], record[3]})
   end
-  return earlier(tonumber(record[2]), {record[1], record[2], record[3]})
+  local seq = redis.call('INCR', KEYS[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('HSET', KEYS[5], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4])
+  redis.call('PEXPIRE', KEYS[5], ttl)
+  redis.call('ZADD', KEYS[4], at_text, event_id)
+  redis.call('PEXPIRE', KEYS[4], ttl)
+  local reply = earlier(seq, {owner, seq, at_text})
+  for i = 6, #KEYS do
+    redis.call('ZADD', KEYS[i], at_text, event_id)
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
+  return reply
 end
 
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('HSET', KEYS[3], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4])
-redis.call('PEXPIRE', KEYS[3], ttl)
-local reply = earlier(seq, {owner, seq, at_text})
-for i = 4, #KEYS do
-  redis.call('ZADD', KEYS[i], at_text, event_id)
-  redis.call('PEXPIRE', KEYS[i], ttl)
+-- The batch's last step moves its lanes and sets the horizon of the next batch: the
+-- retention's, lowered to keep the min records newest records.
+local function move_lanes()
+  for i = 11, #ARGV, 2 do
+    local held = redis.call('HGET', KEYS[3], ARGV[i])
+    if not held or tonumber(ARGV[i + 1]) > tonumber(held) then
+      redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+    end
+  end
+  redis.call('PEXPIRE', KEYS[3], ttl)
+  local slowest, newest
+  for _, value in ipairs(redis.call('HVALS', KEYS[3])) do
+    value = tonumber(value)
+    if not slowest or value < slowest then slowest = value end
+    if not newest or value > newest then newest = value end
+  end
+  local next_horizon = math.max(slowest, newest - tonumber(ARGV[9])) - tonumber(ARGV[8])
+  local min_records = tonumber(ARGV[10])
+  if min_records > 0 then
+    local kept = redis.call('ZREVRANGE', KEYS[4], min_records - 1, min_records - 1, 'WITHSCORES')
+    if #kept == 0 then
+      next_horizon = KEEP_ALL
+    else
+      next_horizon = math.min(next_horizon, tonumber(kept[2]))
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%.0f', next_horizon))
+  redis.call('SET', KEYS[2], string.format('%.0f', next_horizon), 'PX', ttl)
+end
+
+local reply = register()
+if #ARGV > 10 then
+  move_lanes()
 end
 return reply
 """
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    window: timedelta
+    retention: Retention
+    lanes: Mapping[str, datetime]
+    """The lanes the batch moves."""
 
 
 class RedisDedupeStore:
@@ -105,17 +164,19 @@ class RedisDedupeStore:
         fingerprints: Sequence[Fingerprint],
         *,
         window: timedelta,
-        lateness: timedelta = timedelta(0),
+        retention: Retention = WINDOW_ONLY,
+        lanes: Mapping[str, datetime] | None = None,
     ) -> list[Registration]:
         """Register the batch in one pipeline of scripts (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
+        step = _Step(window, retention, batch_lanes(fingerprints, lanes))
         try:
-            replies = await self._run_scripts(fingerprints, window, lateness)
+            replies = await self._run_scripts(fingerprints, step)
             if any(isinstance(reply, NoScriptError) for reply in replies):
                 # The server lost its script cache; registering again is idempotent.
                 self._script.sha = await self._client.script_load(_REGISTER)
-                replies = await self._run_scripts(fingerprints, window, lateness)
+                replies = await self._run_scripts(fingerprints, step)
         except RedisError as exc:
             raise DedupeStoreError(f"dedupe store failed: {exc}") from exc
         for reply in replies:
@@ -123,20 +184,30 @@ class RedisDedupeStore:
                 raise DedupeStoreError(f"dedupe store failed: {reply}") from reply
         return [_registration(reply) for reply in replies]
 
-    async def _run_scripts(
-        self, fingerprints: Sequence[Fingerprint], window: timedelta, lateness: timedelta
-    ) -> list[Any]:
-        window_us = window // timedelta(microseconds=1)
-        retention = window + lateness
-        ttl_ms = max(1, retention // timedelta(milliseconds=1))
+    async def _run_scripts(self, fingerprints: Sequence[Fingerprint], step: _Step) -> list[Any]:
+        micros = timedelta(microseconds=1)
+        window, retention = step.window, step.retention
+        ttl_ms = max(1, retention.span(window) // timedelta(milliseconds=1))
         record_prefix = f"{self._base}:ev:"
-        newest = max(to_micros(fingerprint.fetched_at) for fingerprint in fingerprints)
+        common: list[bytes | str | int] = [
+            window // micros,
+            ttl_ms,
+            record_prefix,
+            (window + retention.lateness) // micros,
+            retention.max_skew // micros,
+            retention.min_records,
+        ]
+        moved: list[bytes | str | int] = [
+            part for lane, at in step.lanes.items() for part in (lane, to_micros(at))
+        ]
         last = len(fingerprints) - 1
         async with self._client.pipeline(transaction=False) as pipe:
             for index, fingerprint in enumerate(fingerprints):
                 keys = [
                     f"{self._base}:seq",
-                    f"{self._base}:newest",
+                    f"{self._base}:horizon",
+                    f"{self._base}:lanes",
+                    f"{self._base}:by_time",
                     self._record_key(fingerprint.event_id),
                     *(f"{self._base}:band:{band}" for band in fingerprint.bands),
                 ]
@@ -145,11 +216,8 @@ class RedisDedupeStore:
                     fingerprint.owner,
                     to_micros(fingerprint.fetched_at),
                     fingerprint.signature,
-                    window_us,
-                    ttl_ms,
-                    record_prefix,
-                    newest if index == last else 0,
-                    retention // timedelta(microseconds=1),
+                    *common,
+                    *(moved if index == last else ()),
                 ]
                 pipe.evalsha(self._script.sha, len(keys), *keys, *args)
             return await pipe.execute(raise_on_error=False)

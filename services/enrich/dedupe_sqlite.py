@@ -14,11 +14,12 @@ is atomic across processes and sees every earlier registration, and the verdicts
 of one in-memory store fed every batch in commit order. If anything fails, the transaction
 is rolled back and the mirror dropped: the next batch rebuilds it from the file.
 
-Rows older than the window and the lateness are skipped when absorbing and deleted when the
-horizon has moved by a sixteenth of that since the last deletion. Memory per process is that
-of the in-memory store for the window and the lateness; blocking calls run in a worker
-thread (``asyncio.to_thread``), one at a time per store object. Times are integers
-(microseconds since the epoch).
+The newest fetched_at of each lane is a row of its own. Rows below the retention's horizon
+(see ``Retention``), beyond its minimum of records, are deleted when the horizon has moved
+by a sixteenth of the window and the lateness since the last deletion. Memory per process is that
+of the in-memory store for the same span; blocking calls run in a worker thread
+(``asyncio.to_thread``), one at a time per store object. Times are integers (microseconds
+since the epoch).
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self, TypeVar
 
 from services.enrich.dedupe import (
+    WINDOW_ONLY,
     Registration,
+    Retention,
     StoredSignature,
+    batch_lanes,
     from_micros,
     to_micros,
 )
@@ -55,8 +60,13 @@ CREATE TABLE IF NOT EXISTS dedupe_events (
     signature BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dedupe_events_fetched_at ON dedupe_events (fetched_at);
+CREATE TABLE IF NOT EXISTS dedupe_lanes (
+    lane TEXT PRIMARY KEY,
+    newest INTEGER NOT NULL
+) WITHOUT ROWID;
 DROP TABLE IF EXISTS dedupe_bands;
-INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('newest', 0), ('evicted', 0);
+DELETE FROM dedupe_meta WHERE name = 'newest';
+INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('evicted', 0);
 """
 _CHUNK: Final = 500  # bound variables per IN (...) query
 _R = TypeVar("_R")
@@ -100,16 +110,16 @@ class SqliteDedupeStore:
         fingerprints: Sequence[Fingerprint],
         *,
         window: timedelta,
-        lateness: timedelta = timedelta(0),
+        retention: Retention = WINDOW_ONLY,
+        lanes: Mapping[str, datetime] | None = None,
     ) -> list[Registration]:
         """Register the batch in one transaction (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
         mirror = self._mirror
+        step = _Step(window, retention, batch_lanes(fingerprints, lanes))
         try:
-            return await self._run(
-                lambda: _register(self._db, mirror, fingerprints, window, lateness)
-            )
+            return await self._run(lambda: _register(self._db, mirror, fingerprints, step))
         except BaseException:
             # Rolled back (or cancelled mid-way): the mirror may hold what the file does
             # not, so the next batch rebuilds it from the file.
@@ -173,16 +183,30 @@ def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
 _EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by retention / this
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    window: timedelta
+    retention: Retention
+    lanes: Mapping[str, datetime]
+    """The lanes the batch moves."""
+
+    def horizon(self, lanes: dict[str, int]) -> int | None:
+        # Retention.horizon over lanes as the file holds them (microseconds).
+        moment = self.retention.horizon(
+            {lane: from_micros(at) for lane, at in lanes.items()}, self.window
+        )
+        return None if moment is None else to_micros(moment)
+
+
 def _register(
     db: sqlite3.Connection,
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
-    window: timedelta,
-    lateness: timedelta,
+    step: _Step,
 ) -> list[Registration]:
     db.execute("BEGIN IMMEDIATE")
     try:
-        answers = _register_locked(db, mirror, fingerprints, window, lateness)
+        answers = _register_locked(db, mirror, fingerprints, step)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -194,15 +218,15 @@ def _register_locked(
     db: sqlite3.Connection,
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
-    window: timedelta,
-    lateness: timedelta,
+    step: _Step,
 ) -> list[Registration]:
-    retention_us = (window + lateness) // timedelta(microseconds=1)
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
+    lanes = dict(db.execute("SELECT lane, newest FROM dedupe_lanes").fetchall())
+    # Every row the mirror lacks: what it forgets depends on how many it holds (min_records).
     rows = db.execute(
         "SELECT seq, event_id, owner, fetched_at, signature FROM dedupe_events"
-        " WHERE seq > ? AND fetched_at >= ? ORDER BY seq",
-        (mirror.seq, meta["newest"] - retention_us),
+        " WHERE seq > ? ORDER BY seq",
+        (mirror.seq,),
     )
     mirror.absorb(
         [
@@ -210,9 +234,11 @@ def _register_locked(
             for seq, event_id, owner, at, signature in rows
         ]
     )
-    mirror.advance(from_micros(meta["newest"]), meta["seq"])
+    mirror.advance({lane: from_micros(at) for lane, at in lanes.items()}, meta["seq"])
     base = mirror.seq
-    answers = mirror.register_now(fingerprints, window=window, lateness=lateness)
+    answers = mirror.register_now(
+        fingerprints, window=step.window, retention=step.retention, lanes=step.lanes
+    )
     new_rows: dict[int, tuple[int, str, str, int, bytes]] = {}
     for fingerprint, answer in zip(fingerprints, answers, strict=True):
         if answer.seq > base and answer.owner == fingerprint.owner:
@@ -229,15 +255,28 @@ def _register_locked(
         " VALUES (?, ?, ?, ?, ?)",
         [new_rows[seq] for seq in sorted(new_rows)],
     )
-    newest = max(meta["newest"], *(to_micros(f.fetched_at) for f in fingerprints))
-    horizon = newest - retention_us
+    moved = {lane: to_micros(at) for lane, at in step.lanes.items()}
+    db.executemany(
+        "INSERT INTO dedupe_lanes (lane, newest) VALUES (?, ?)"
+        " ON CONFLICT (lane) DO UPDATE SET newest = max(newest, excluded.newest)",
+        moved.items(),
+    )
+    for lane, at in moved.items():
+        lanes[lane] = max(lanes.get(lane, at), at)
+    horizon = step.horizon(lanes)
     evicted = meta.get("evicted", 0)
-    if horizon - evicted >= retention_us // _EVICT_EVERY:
-        db.execute("DELETE FROM dedupe_events WHERE fetched_at < ?", (horizon,))
+    span = (step.window + step.retention.lateness) // timedelta(microseconds=1)
+    if horizon is not None and horizon - evicted >= span // _EVICT_EVERY:
+        # As the mirror forgets: below the horizon, oldest first, beyond the minimum kept.
+        db.execute(
+            "DELETE FROM dedupe_events WHERE fetched_at < ? AND seq IN (SELECT seq FROM"
+            " dedupe_events ORDER BY fetched_at DESC, seq DESC LIMIT -1 OFFSET ?)",
+            (horizon, step.retention.min_records),
+        )
         evicted = horizon
     db.executemany(
         "INSERT OR REPLACE INTO dedupe_meta (name, value) VALUES (?, ?)",
-        [("seq", mirror.seq), ("newest", newest), ("evicted", evicted)],
+        [("seq", mirror.seq), ("evicted", evicted)],
     )
     return answers
 

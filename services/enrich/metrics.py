@@ -8,8 +8,8 @@ trips, so the worker measures the real store (Redis, SQLite) without knowing whi
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
-from datetime import timedelta
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -21,7 +21,13 @@ from newsflow.metrics import (
     register_base_metrics,
 )
 from schemas import DeadLetterReason, DuplicateKind
-from services.enrich.dedupe import DedupeStore, Registration, StoredSignature
+from services.enrich.dedupe import (
+    WINDOW_ONLY,
+    DedupeStore,
+    Registration,
+    Retention,
+    StoredSignature,
+)
 from services.enrich.fingerprint import Fingerprint
 
 
@@ -118,12 +124,15 @@ class TimedDedupeStore:
         fingerprints: Sequence[Fingerprint],
         *,
         window: timedelta,
-        lateness: timedelta = timedelta(0),
+        retention: Retention = WINDOW_ONLY,
+        lanes: Mapping[str, datetime] | None = None,
     ) -> list[Registration]:
         """The wrapped store's `register`, timed."""
         started = time.perf_counter()
         try:
-            return await self._store.register(fingerprints, window=window, lateness=lateness)
+            return await self._store.register(
+                fingerprints, window=window, retention=retention, lanes=lanes
+            )
         finally:
             self._register.observe(time.perf_counter() - started)
 

@@ -9,7 +9,7 @@ dead letter; the batch goes on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -121,8 +121,13 @@ class PageProcessor:
     def __init__(self, deduper: Deduper) -> None:
         self._deduper = deduper
 
-    async def process(self, pages: Sequence[RawPage]) -> list[PageOutcome]:
-        """One outcome per page, in order; verdicts see the pages in this order."""
+    async def process(
+        self, pages: Sequence[RawPage], lanes: Mapping[str, datetime] | None = None
+    ) -> list[PageOutcome]:
+        """One outcome per page, in order; verdicts see the pages in this order.
+
+        ``lanes``: where the pages come from (see ``Deduper.judge``); None for one stream.
+        """
         read: list[PageArticles | Rejection] = []
         for page in pages:
             read.append(_find(page))
@@ -131,7 +136,7 @@ class PageProcessor:
             await asyncio.sleep(0)
         found = _fingerprinted(read)
         fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
-        verdicts = iter(await self._deduper.judge(fingerprints))
+        verdicts = iter(await self._deduper.judge(fingerprints, lanes))
         outcomes = []
         for page, result in zip(pages, found, strict=True):
             if isinstance(result, Rejection):

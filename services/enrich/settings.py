@@ -33,6 +33,14 @@ class EnrichSettings(BaseSettings):
     """How far (by fetched_at) behind the newest page seen a page may come and still meet every
     earlier article within the window: the dedupe state keeps window + lateness. Covers
     workers whose partitions are at different points and backfills sent out of order."""
+    dedupe_max_skew: timedelta = Field(default=timedelta(days=7), ge=timedelta(0))
+    """How far (by fetched_at) the slowest partition may trail the fastest and still keep the
+    articles its pages may duplicate: covers a backfill whose partitions workers go through
+    at different speeds. Beyond its minimum of articles, the dedupe state spans at most
+    window + lateness + this."""
+    dedupe_min_records: int = Field(default=10_000, ge=0)
+    """Articles the dedupe state keeps however old (about 3 KB each per enrich process): only
+    beyond these does it forget articles by fetched_at."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for the shared dedupe store (NEWSFLOW_REDIS_URL)."""
     redis_prefix: str = "newsflow:dedupe"
@@ -72,7 +80,7 @@ class EnrichSettings(BaseSettings):
         return self.data_dir / "dedupe.sqlite3"
 
     def deduper(self, store: DedupeStore) -> Deduper:
-        """A Deduper over `store` with these settings' window, threshold and lateness."""
+        """A Deduper over `store` with these settings' window, threshold and retention."""
         # Imported here: the settings are read by processes that never dedupe (`newsflow run`).
         from services.enrich.dedupe import Deduper  # noqa: PLC0415
 
@@ -81,4 +89,6 @@ class EnrichSettings(BaseSettings):
             window=self.dedupe_window,
             threshold=self.dedupe_threshold,
             lateness=self.dedupe_lateness,
+            max_skew=self.dedupe_max_skew,
+            min_records=self.dedupe_min_records,
         )

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -37,6 +38,16 @@ class EnrichTopics:
 
     events: str
     dead_letters: str
+
+
+def _lanes(pages: Sequence[RawPage], sources: Sequence[Message]) -> dict[str, datetime]:
+    # Each partition's newest fetched_at in the batch: dedupe keeps what the slowest needs.
+    lanes: dict[str, datetime] = {}
+    for page, message in zip(pages, sources, strict=True):
+        lane = f"{message.topic}/{message.partition}"
+        if lane not in lanes or page.fetched_at > lanes[lane]:
+            lanes[lane] = page.fetched_at
+    return lanes
 
 
 def _accepted_order(message: Message) -> tuple[int, int, int]:
@@ -154,7 +165,7 @@ class EnrichHandler:
                 continue
             pages.append(parsed)
             sources.append(message)
-        outcomes = await self._processor.process(pages)
+        outcomes = await self._processor.process(pages, _lanes(pages, sources))
         # Binding a record's context costs more than the rest of the shell's work on a page:
         # only for the lines that are logged (rejections always, the per-page line at DEBUG).
         per_page_lines = log.is_enabled_for(logging.DEBUG)

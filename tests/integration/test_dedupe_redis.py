@@ -17,10 +17,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from schemas import DuplicateKind
-from services.enrich.dedupe import ORIGINAL, Deduper, Verdict
+from services.enrich.dedupe import ORIGINAL, Deduper, Verdict, to_micros
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.errors import DedupeStoreError
 from tests.unit.enrich.test_dedupe import (
+    FETCHED,
+    POWER,
     SCENARIOS,
     STORM,
     TRAM,
@@ -29,6 +31,7 @@ from tests.unit.enrich.test_dedupe import (
     fp,
     in_turn,
     near_duplicate_groups,
+    partitions_at_different_speeds,
     trimmed,
     two_workers,
     with_update,
@@ -84,6 +87,20 @@ async def test_two_workers_share_one_redis(
         await other.aclose()
 
 
+async def test_partitions_at_different_speeds_on_redis(
+    redis_url: str, client: Redis, prefix: str
+) -> None:
+    """Two workers' clients keep what the slower one's partition needs."""
+    other = Redis.from_url(redis_url)
+    try:
+        await partitions_at_different_speeds(
+            Deduper(RedisDedupeStore(client, prefix=prefix)),
+            Deduper(RedisDedupeStore(other, prefix=prefix)),
+        )
+    finally:
+        await other.aclose()
+
+
 async def test_crash_then_reprocess_on_redis(redis_url: str, client: Redis, prefix: str) -> None:
     """After a crash, a new client repeats the verdicts the lost run computed."""
     restarted = Redis.from_url(redis_url)
@@ -97,22 +114,26 @@ async def test_crash_then_reprocess_on_redis(redis_url: str, client: Redis, pref
 
 
 async def test_every_key_expires_within_the_window(client: Redis, prefix: str) -> None:
-    """All the store's keys sit under the prefix, with a TTL of at most window + lateness."""
-    window, lateness = timedelta(days=3), timedelta(days=1)
-    deduper = Deduper(RedisDedupeStore(client, prefix=prefix), window=window, lateness=lateness)
+    """All the store's keys sit under the prefix, with a TTL of at most window + lateness +
+    max skew."""
+    window, lateness, skew = timedelta(days=3), timedelta(days=1), timedelta(hours=5)
+    store = RedisDedupeStore(client, prefix=prefix)
+    deduper = Deduper(store, window=window, lateness=lateness, max_skew=skew)
     await deduper.judge([f for group in near_duplicate_groups() for f in group])
     keys = [key async for key in client.scan_iter(match=f"{{{prefix}}}*", count=1000)]
-    assert len(keys) > 2 + 6 * 4  # counter, newest, records of 6 groups x 4 variants, bands
+    # counter, horizon, lanes, records of 6 groups x 4 variants, bands
+    assert len(keys) > 3 + 6 * 4
+    assert {f"{{{prefix}}}:{name}".encode() for name in ("seq", "horizon", "lanes")} <= set(keys)
     for key in keys:
         ttl_ms = await client.pttl(key)
-        assert 0 < ttl_ms <= (window + lateness) / timedelta(milliseconds=1), key
+        assert 0 < ttl_ms <= (window + lateness + skew) / timedelta(milliseconds=1), key
 
 
 async def test_band_members_older_than_the_window_are_dropped(client: Redis, prefix: str) -> None:
     """Touching a band drops its members fetched more than the window (no lateness here)
     before the newest of the earlier batches."""
     store = RedisDedupeStore(client, prefix=prefix)
-    deduper = Deduper(store, window=timedelta(days=1), lateness=timedelta(0))
+    deduper = Deduper(store, window=timedelta(days=1), lateness=timedelta(0), min_records=0)
     old = fp(STORM, "page-a#0")
     recent = fp(trimmed(STORM), "page-b#0", old.fetched_at + timedelta(hours=12))
     lifted = with_update(STORM, "Update: The warning was lifted on Sunday morning.")
@@ -131,6 +152,22 @@ async def test_band_members_older_than_the_window_are_dropped(client: Redis, pre
     # The batch of `later` moved the horizon past old and recent; the next touch drops them.
     assert await deduper.judge([later]) == [ORIGINAL]
     assert await client.zrange(band, 0, -1) == [later.event_id.encode()]
+
+
+async def test_the_newest_min_records_stay(client: Redis, prefix: str) -> None:
+    """Beyond the window and the lateness, the newest min_records records stay (with those
+    fetched at the same moment as the last of them)."""
+    store = RedisDedupeStore(client, prefix=prefix)
+    deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=20)
+    for day in range(10):
+        at = FETCHED + timedelta(days=day)
+        await deduper.judge(
+            [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        )
+    # Days 3 to 9: the 20th newest is one of day 3's three items.
+    assert await client.zcard(f"{{{prefix}}}:by_time") == 7 * 3
+    horizon = await client.get(f"{{{prefix}}}:horizon")
+    assert horizon == str(to_micros(FETCHED + timedelta(days=3))).encode()
 
 
 async def test_a_lost_script_cache_is_reloaded(client: Redis, prefix: str) -> None:

@@ -27,6 +27,7 @@ from tests.unit.enrich.test_dedupe import (
     crash_then_reprocess,
     fp,
     in_turn,
+    partitions_at_different_speeds,
     two_workers,
     variants,
 )
@@ -52,6 +53,16 @@ async def test_two_workers_share_one_file(seed: int, tmp_path: Path) -> None:
         await SqliteDedupeStore.open(path) as second,
     ):
         await two_workers(in_turn(Deduper(first)), in_turn(Deduper(second)), seed)
+
+
+async def test_partitions_at_different_speeds_on_sqlite(tmp_path: Path) -> None:
+    """Two workers' connections to one file keep what the slower one's partition needs."""
+    path = tmp_path / "dedupe.sqlite3"
+    async with (
+        await SqliteDedupeStore.open(path) as slow,
+        await SqliteDedupeStore.open(path) as fast,
+    ):
+        await partitions_at_different_speeds(Deduper(slow), Deduper(fast))
 
 
 def _judge_in_process(path: str, batches: list[list[Fingerprint]]) -> list[Verdict]:
@@ -84,11 +95,17 @@ async def test_crash_then_reprocess_on_sqlite(tmp_path: Path) -> None:
         await crash_then_reprocess(Deduper(crashed), Deduper(restarted))
 
 
-async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
-    """The file keeps only the articles within the window and lateness of the newest fetch."""
+@pytest.mark.parametrize(("min_records", "kept"), [(0, 4 * 3), (20, 20)])
+async def test_rows_older_than_the_window_are_evicted(
+    min_records: int, kept: int, tmp_path: Path
+) -> None:
+    """The file keeps only the articles within the window and lateness of the newest fetch,
+    or the newest min_records when that is more."""
     path = tmp_path / "dedupe.sqlite3"
     async with await SqliteDedupeStore.open(path) as store:
-        deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1))
+        deduper = Deduper(
+            store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=min_records
+        )
         for day in range(10):
             at = FETCHED + timedelta(days=day)
             await deduper.judge(
@@ -97,7 +114,7 @@ async def test_rows_older_than_the_window_are_evicted(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         events = db.execute("SELECT count(*) FROM dedupe_events").fetchone()[0]
     db.close()
-    assert events == 4 * 3  # days 6 to 9
+    assert events == kept  # days 6 to 9; or those and the newest of days 3 to 5
 
 
 async def test_a_failed_batch_leaves_nothing_behind_in_file_or_mirror(tmp_path: Path) -> None:

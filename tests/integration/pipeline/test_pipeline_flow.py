@@ -10,12 +10,14 @@ ids and on the slot each id was found in, which do not.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import orjson
 
-from schemas import ArticleEvent, DeadLetter, DeadLetterReason, DuplicateKind, Stage
+from schemas import ArticleEvent, DeadLetter, DeadLetterReason, DuplicateKind, RawPage, Stage
+from services.enrich.dedupe import DEFAULT_LATENESS, DEFAULT_WINDOW
 from tests.integration.pipeline.harness import (
     drained,
     file_bytes,
@@ -31,6 +33,7 @@ from tests.integration.pipeline.pages import (
     corpus_pages,
     offline,
     pages_without_articles,
+    pages_without_near_duplicates,
     sample_page,
     unjudged,
     write_pages,
@@ -146,6 +149,40 @@ async def test_one_worker_gives_offline_verdicts_near_duplicates_included(tmp_pa
         for e in in_files
     }
     assert landed == first
+
+
+async def test_a_burst_of_weeks_of_pages_lands_as_offline_finds_it_with_two_workers(
+    tmp_path: Path,
+) -> None:
+    """Pages spanning more than the window and the lateness, led by one dated ten days after
+    the rest, pushed at once to two workers: the files hold offline's originals.
+    Dedupe forgets nothing while it holds few articles, and beyond that keeps what the
+    slowest partition needs, so neither the stray page nor the faster worker makes the
+    other lose an article its pages duplicate."""
+    burst = pages_without_near_duplicates(300, 7)
+    fetched = sorted(RawPage.model_validate(page).fetched_at for page in burst)
+    assert fetched[-1] - fetched[0] > DEFAULT_WINDOW + DEFAULT_LATENESS
+    stray = {**sample_page(), "fetched_at": (fetched[-1] + timedelta(days=10)).isoformat()}
+    pages = [stray, *burst]
+    expected = await offline(pages)
+    assert expected.count(DuplicateKind.EXACT) > 0
+    assert expected.count(DuplicateKind.NEAR) == 0  # so the originals are the same in any order
+    feed = write_pages(tmp_path / "pages.jsonl", pages)
+    data_dir = tmp_path / "data"
+    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_SINK": "jsonl"}
+    async with running(env) as pipeline:
+        summary = await push(pipeline, feed, batch_size=100)
+        assert summary.accepted == len(pages)
+        await drained(pipeline)
+        in_files = Counter(str(event["event_id"]) for event in file_events(data_dir))
+
+    originals = Counter(event.event_id for event in expected.events if event.duplicate_of is None)
+    assert set(in_files) == set(originals)
+    # An article seen again more than the window after its first sighting is original again,
+    # offline too; the files keep one line per id over the hours the sink holds in memory.
+    assert {event_id for event_id, n in in_files.items() if n > 1} <= {
+        event_id for event_id, n in originals.items() if n > 1
+    }
 
 
 async def test_bad_requests_are_refused_with_reasons_and_the_pipeline_keeps_working(

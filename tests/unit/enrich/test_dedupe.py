@@ -222,6 +222,34 @@ async def late_page_within_the_lateness(deduper: Deduper) -> None:
     assert await deduper.judge([late]) == [Verdict(tram.event_id, DuplicateKind.NEAR)]
 
 
+async def partitions_at_different_speeds(slow: Deduper, fast: Deduper) -> None:
+    """A partition 12 days behind another (a backfill whose partitions one worker went
+    through faster) still meets the articles its pages duplicate: stores keep what the
+    slowest partition needs, whichever worker judges it."""
+    tram = fp(TRAM, "page-a#0")
+    assert await slow.judge([tram], {"raw/0": FETCHED}) == [ORIGINAL]
+    for ahead in (fp(POWER, "page-b#0", FETCHED + timedelta(days=6)),
+                  fp(FERRY, "page-c#0", FETCHED + timedelta(days=12))):  # fmt: skip
+        assert await fast.judge([ahead], {"raw/1": ahead.fetched_at}) == [ORIGINAL]
+    late = fp(trimmed(TRAM), "page-d#0", FETCHED + timedelta(days=6))
+    assert await slow.judge([late], {"raw/0": late.fetched_at}) == [
+        Verdict(tram.event_id, DuplicateKind.NEAR)
+    ]
+
+
+async def page_dated_far_ahead(deduper: Deduper) -> None:
+    """A page dated a month after the others (a wrong clock, a stray page in a backfill)
+    does not make a store holding few articles forget them."""
+    tram = fp(TRAM, "page-a#0")
+    assert await deduper.judge([tram]) == [ORIGINAL]
+    stray = fp(POWER, "page-b#0", FETCHED + timedelta(days=30))
+    assert await deduper.judge([stray]) == [ORIGINAL]
+    copy = fp(TRAM, "page-c#0", FETCHED + timedelta(days=1), noisy=True)
+    assert await deduper.judge([copy]) == [Verdict(tram.event_id, DuplicateKind.EXACT)]
+    late = fp(trimmed(TRAM), "page-d#0", FETCHED + timedelta(days=1))
+    assert await deduper.judge([late]) == [Verdict(tram.event_id, DuplicateKind.NEAR)]
+
+
 async def order_within_batch(deduper: Deduper) -> None:
     """Within one batch, the earlier article is the original and the later one the duplicate."""
     updated = fp(with_update(TRAM, TRAM_UPDATE), "page-a#0")
@@ -333,6 +361,7 @@ SCENARIOS: list[Callable[[Deduper], Awaitable[None]]] = [
     cjk_near_duplicate,
     batching_in_fetched_at_order,
     late_page_within_the_lateness,
+    page_dated_far_ahead,
 ]
 
 
@@ -345,7 +374,7 @@ async def test_scenario_in_memory(scenario: Callable[[Deduper], Awaitable[None]]
 async def test_memory_is_bounded_by_the_window() -> None:
     """A month of articles leaves only the last window and lateness's worth on record."""
     store = InMemoryDedupeStore()
-    deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1))
+    deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=0)
     for day in range(30):
         at = FETCHED + timedelta(days=day)
         page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
@@ -354,6 +383,46 @@ async def test_memory_is_bounded_by_the_window() -> None:
         # newest before it: three items a day, and TRAM once.
         assert len(store) <= 5 * 3 + 1
     assert len(store) == 5 * 3 + 1
+
+
+async def test_partitions_at_different_speeds_in_memory() -> None:
+    """One in-memory store keeps what the slowest partition needs."""
+    deduper = Deduper(InMemoryDedupeStore())
+    await partitions_at_different_speeds(deduper, deduper)
+
+
+async def test_a_stalled_partition_holds_back_at_most_the_max_skew() -> None:
+    """A partition that stopped at day 0 keeps records at most the max skew longer."""
+    store = InMemoryDedupeStore()
+    deduper = Deduper(
+        store,
+        window=timedelta(days=2),
+        lateness=timedelta(days=1),
+        max_skew=timedelta(days=2),
+        min_records=0,
+    )
+    await deduper.judge([fp(STORM, "stalled#0")], {"raw/0": FETCHED})
+    for day in range(30):
+        at = FETCHED + timedelta(days=day)
+        page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        await deduper.judge(page, {"raw/1": at})
+        # Before day d's batch the horizon is max(day 0, day d-1 - skew) - window - lateness:
+        # days d-6 to d stay once the skew is reached, and the stalled STORM until then.
+        assert len(store) <= 7 * 3 + 1
+    assert len(store) == 7 * 3
+
+
+async def test_the_oldest_go_only_beyond_the_minimum_of_records() -> None:
+    """With room for 20 records, a month of 3 items a day keeps the 20 newest before each
+    day's batch, beyond what the window and the lateness alone keep (16)."""
+    store = InMemoryDedupeStore()
+    deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=20)
+    for day in range(30):
+        at = FETCHED + timedelta(days=day)
+        page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        await deduper.judge([*page, fp(TRAM, f"p{day}#3", at)])
+        assert len(store) <= 20 + 3
+    assert len(store) == 20 + 3
 
 
 async def test_an_empty_batch_needs_no_store() -> None:

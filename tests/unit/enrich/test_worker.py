@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from newsflow.kafka import InMemoryPublisher, Message
-from schemas import ArticleEvent
+from schemas import ArticleEvent, RawPage
 from schemas.headers import ACCEPTED_NS
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.worker import EnrichHandler, EnrichTopics, event_record
-from tests.unit.metrics.pages import news_page
+from tests.unit.metrics.pages import FETCHED_AT, news_page
 from tests.unit.sink.factories import make_event
 
 
@@ -64,3 +66,45 @@ async def test_a_batch_is_judged_in_the_order_ingest_accepted_its_pages(order: s
     ]
     assert await _owners(later_listed_first) == {"page-first"}
     assert await _owners(later_listed_first[::-1]) == {"page-first"}
+
+
+OTHER_BODY = "\n".join(
+    [
+        "Related Articles",
+        "Lake Gazette",
+        "1 hour ago",
+        "- Lake Gazette",
+        "Library extends opening hours for exam season",
+        "The central library will stay open until midnight on weekdays through June, the city"
+        " said on Friday, after students asked for more quiet places to revise.",
+    ]
+)
+
+
+def _record(page: RawPage, partition: int, offset: int) -> Message:
+    return Message("pages.raw", partition, offset, None, page.model_dump_json().encode(), 0)
+
+
+async def test_a_partition_behind_another_still_meets_the_articles_it_duplicates() -> None:
+    """Partition 1 reaching 12 days on does not make dedupe forget what partition 0's next
+    page, fetched 6 days on, duplicates: the shell tells dedupe which partition each page
+    comes from, and the store keeps what the slowest partition needs."""
+    publisher = InMemoryPublisher()
+    handler = EnrichHandler(
+        PageProcessor(Deduper(InMemoryDedupeStore())),
+        publisher,
+        EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
+    )
+    ahead = RawPage(
+        page_id="page-ahead",
+        source="Lake Gazette",
+        fetched_at=FETCHED_AT + timedelta(days=12),
+        body=OTHER_BODY,
+    )
+    await handler([_record(news_page("page-first"), 0, 0)])
+    await handler([_record(ahead, 1, 0)])
+    await handler(
+        [_record(news_page("page-again", fetched_at=FETCHED_AT + timedelta(days=6)), 0, 1)]
+    )
+    published = [dict(record.headers)["page_id"].decode() for record in publisher.records]
+    assert published == ["page-first", "page-first", "page-ahead"]
