@@ -16,9 +16,8 @@ from services.enrich.fingerprint import Fingerprint
 
 DEFAULT_WINDOW: Final = timedelta(days=7)
 DEFAULT_LATENESS: Final = timedelta(days=1)
-"""How far behind the newest fetched_at an article may arrive and still meet every record
-within the window of it: workers progress through their partitions at different speeds, and
-a backfill's pages come in any order."""
+"""How far behind the newest fetched_at of its partition an article may arrive and still meet
+every record within the window of it: a backfill's pages come in any order."""
 DEFAULT_MAX_SKEW: Final = timedelta(days=7)
 """How far (by fetched_at) the slowest partition may trail the fastest and still keep the
 records it may meet: a worker that took a backfill's later partitions first does not make

@@ -30,9 +30,9 @@ class EnrichSettings(BaseSettings):
     dedupe_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
     """Estimated Jaccard similarity of word 3-shingles from which an article is a near-duplicate."""
     dedupe_lateness: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
-    """How far (by fetched_at) behind the newest page seen a page may come and still meet every
-    earlier article within the window: the dedupe state keeps window + lateness. Covers
-    workers whose partitions are at different points and backfills sent out of order."""
+    """How far (by fetched_at) behind the newest page of its partition a page may come and
+    still meet every earlier article within the window: the dedupe state keeps window +
+    lateness. Covers backfills sent out of order."""
     dedupe_max_skew: timedelta = Field(default=timedelta(days=7), ge=timedelta(0))
     """How far (by fetched_at) the slowest partition may trail the fastest and still keep the
     articles its pages may duplicate: covers a backfill whose partitions workers go through
