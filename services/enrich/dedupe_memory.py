@@ -117,11 +117,6 @@ class InMemoryDedupeStore:
             self._file(record.seq, keys[index * BANDS : (index + 1) * BANDS])
         self._seq = max(self._seq, *(record.seq for _, record in records))
 
-    @property
-    def lanes(self) -> Mapping[str, datetime]:
-        """The newest fetched_at registered in each lane."""
-        return self._lanes
-
     def advance(self, lanes: Mapping[str, datetime], seq_now: int) -> None:
         """Take the shared lanes and seq counter (they only move forward)."""
         merge_lanes(self._lanes, lanes)
