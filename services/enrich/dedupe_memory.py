@@ -11,7 +11,6 @@ they are evicted or replaced, so every band member is a live record.
 from __future__ import annotations
 
 import heapq
-import time
 from bisect import bisect_left
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -23,7 +22,6 @@ import numpy as np
 
 from services.enrich.dedupe_store import (
     WINDOW_ONLY,
-    Lane,
     Registration,
     Retention,
     StoredSignature,
@@ -52,8 +50,6 @@ class InMemoryDedupeStore:
         self._seq = 0
         self._lanes: dict[str, datetime] = {}
         """lane -> newest fetched_at registered in it (see ``Retention``)."""
-        self._seen: dict[str, float] = {}
-        """lane -> when a batch from it was last registered here (wall clock, seconds)."""
         self._records: dict[str, StoredSignature] = {}
         """event id -> its registration; `signatures` hands these out as they are."""
         self._ids: dict[int, str] = {}
@@ -93,9 +89,7 @@ class InMemoryDedupeStore:
             self._register(fingerprint, keys[index * BANDS : (index + 1) * BANDS], window)
             for index, fingerprint in enumerate(fingerprints)
         ]
-        moved = batch_lanes(fingerprints, lanes)
-        merge_lanes(self._lanes, moved)
-        self._seen.update(dict.fromkeys(moved, time.time()))
+        merge_lanes(self._lanes, batch_lanes(fingerprints, lanes))
         return answers
 
     @property
@@ -127,11 +121,6 @@ class InMemoryDedupeStore:
         """Take the shared lanes and seq counter (they only move forward)."""
         merge_lanes(self._lanes, lanes)
         self._seq = max(self._seq, seq_now)
-
-    async def lanes(self) -> dict[str, Lane]:
-        """The lanes registered here (a mirror also holds the newest of other processes')."""
-        seen = self._seen
-        return {lane: Lane(at, seen.get(lane, 0.0)) for lane, at in self._lanes.items()}
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held."""

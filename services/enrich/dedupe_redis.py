@@ -8,7 +8,6 @@ holds, refreshed on write):
     {prefix}:seq            the sequence counter (INCR)
     {prefix}:horizon        the fetched_at below which records are forgotten, in microseconds
     {prefix}:lanes          hash: lane -> the newest fetched_at registered in it
-    {prefix}:lanes_seen     hash: lane -> when a batch from it was last registered (ms)
     {prefix}:by_time        sorted set: the event ids held, scored by fetched_at
     {prefix}:ev:<event_id>  hash: owner, seq, at (fetched_at in microseconds), sig
     {prefix}:band:<key>     sorted set: event_id scored by its fetched_at
@@ -25,7 +24,6 @@ touches live in one slot.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +34,6 @@ from redis.exceptions import NoScriptError, RedisError
 
 from services.enrich.dedupe import (
     WINDOW_ONLY,
-    Lane,
     Registration,
     Retention,
     StoredSignature,
@@ -47,13 +44,11 @@ from services.enrich.dedupe import (
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
 
-# KEYS: 1 counter, 2 horizon, 3 lanes, 4 lanes seen, 5 by time, 6 the event's record,
-#       7.. its band sets.
+# KEYS: 1 counter, 2 horizon, 3 lanes, 4 by time, 5 the event's record, 6.. its band sets.
 # ARGV: 1 event id, 2 owner, 3 fetched_at (us), 4 signature, 5 window (us), 6 ttl (ms),
 #       7 the record key prefix (band members' records, same hash tag),
-#       8 window plus lateness (us), 9 max skew (us), 10 min records, 11 the wall clock
-#       (ms); on the batch's last fingerprint, 12.. pairs of lane and its newest fetched_at
-#       in the batch (us).
+#       8 window plus lateness (us), 9 max skew (us), 10 min records; on the batch's last
+#       fingerprint, 11.. pairs of lane and its newest fetched_at in the batch (us).
 # Replies {owner, seq, at, member, member_seq, ...} with the earlier band members only when
 # the record is the caller's own. Times stay strings: Lua would print 1.7e+15 for numbers.
 _REGISTER: Final = """
@@ -65,7 +60,7 @@ local below = string.format('(%.0f', horizon)
 
 local function earlier(own_seq, reply)
   local seen = {}
-  for i = 7, #KEYS do
+  for i = 6, #KEYS do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', below)
     for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
       if not seen[member] then
@@ -83,7 +78,7 @@ end
 
 local function register()
   -- A record below the horizon counts as evicted, as in the other stores.
-  local record = redis.call('HMGET', KEYS[6], 'owner', 'seq', 'at')
+  local record = redis.call('HMGET', KEYS[5], 'owner', 'seq', 'at')
   if record[1] and tonumber(record[3]) >= horizon
       and (record[1] == owner or tonumber(record[3]) >= at - window) then
     if record[1] ~= owner then
@@ -93,12 +88,12 @@ local function register()
   end
   local seq = redis.call('INCR', KEYS[1])
   redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('HSET', KEYS[6], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4])
-  redis.call('PEXPIRE', KEYS[6], ttl)
-  redis.call('ZADD', KEYS[5], at_text, event_id)
+  redis.call('HSET', KEYS[5], 'owner', owner, 'seq', seq, 'at', at_text, 'sig', ARGV[4])
   redis.call('PEXPIRE', KEYS[5], ttl)
+  redis.call('ZADD', KEYS[4], at_text, event_id)
+  redis.call('PEXPIRE', KEYS[4], ttl)
   local reply = earlier(seq, {owner, seq, at_text})
-  for i = 7, #KEYS do
+  for i = 6, #KEYS do
     redis.call('ZADD', KEYS[i], at_text, event_id)
     redis.call('PEXPIRE', KEYS[i], ttl)
   end
@@ -108,15 +103,13 @@ end
 -- The batch's last step moves its lanes and sets the horizon of the next batch: the
 -- retention's, lowered to keep the min records newest records.
 local function move_lanes()
-  for i = 12, #ARGV, 2 do
+  for i = 11, #ARGV, 2 do
     local held = redis.call('HGET', KEYS[3], ARGV[i])
     if not held or tonumber(ARGV[i + 1]) > tonumber(held) then
       redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
     end
-    redis.call('HSET', KEYS[4], ARGV[i], ARGV[11])
   end
   redis.call('PEXPIRE', KEYS[3], ttl)
-  redis.call('PEXPIRE', KEYS[4], ttl)
   local slowest, newest
   for _, value in ipairs(redis.call('HVALS', KEYS[3])) do
     value = tonumber(value)
@@ -126,19 +119,19 @@ local function move_lanes()
   local next_horizon = math.max(slowest, newest - tonumber(ARGV[9])) - tonumber(ARGV[8])
   local min_records = tonumber(ARGV[10])
   if min_records > 0 then
-    local kept = redis.call('ZREVRANGE', KEYS[5], min_records - 1, min_records - 1, 'WITHSCORES')
+    local kept = redis.call('ZREVRANGE', KEYS[4], min_records - 1, min_records - 1, 'WITHSCORES')
     if #kept == 0 then
       next_horizon = KEEP_ALL
     else
       next_horizon = math.min(next_horizon, tonumber(kept[2]))
     end
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('(%.0f', next_horizon))
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('(%.0f', next_horizon))
   redis.call('SET', KEYS[2], string.format('%.0f', next_horizon), 'PX', ttl)
 end
 
 local reply = register()
-if #ARGV > 11 then
+if #ARGV > 10 then
   move_lanes()
 end
 return reply
@@ -203,7 +196,6 @@ class RedisDedupeStore:
             (window + retention.lateness) // micros,
             retention.max_skew // micros,
             retention.min_records,
-            round(time.time() * 1000),
         ]
         moved: list[bytes | str | int] = [
             part for lane, at in step.lanes.items() for part in (lane, to_micros(at))
@@ -215,7 +207,6 @@ class RedisDedupeStore:
                     f"{self._base}:seq",
                     f"{self._base}:horizon",
                     f"{self._base}:lanes",
-                    f"{self._base}:lanes_seen",
                     f"{self._base}:by_time",
                     self._record_key(fingerprint.event_id),
                     *(f"{self._base}:band:{band}" for band in fingerprint.bands),
@@ -230,20 +221,6 @@ class RedisDedupeStore:
                 ]
                 pipe.evalsha(self._script.sha, len(keys), *keys, *args)
             return await pipe.execute(raise_on_error=False)
-
-    async def lanes(self) -> dict[str, Lane]:
-        """Every lane registered within the TTL (one round trip)."""
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.hgetall(f"{self._base}:lanes")
-                pipe.hgetall(f"{self._base}:lanes_seen")
-                newest, seen = await pipe.execute()
-        except RedisError as exc:
-            raise DedupeStoreError(f"dedupe store failed: {exc}") from exc
-        return {
-            lane.decode(): Lane(from_micros(int(at)), int(seen.get(lane, 0)) / 1000)
-            for lane, at in newest.items()
-        }
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held (one round trip)."""

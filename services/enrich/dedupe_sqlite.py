@@ -14,8 +14,7 @@ is atomic across processes and sees every earlier registration, and the verdicts
 of one in-memory store fed every batch in commit order. If anything fails, the transaction
 is rolled back and the mirror dropped: the next batch rebuilds it from the file.
 
-The newest fetched_at of each lane, and when a batch from it was last registered, is a row
-of its own. Rows below the retention's horizon
+The newest fetched_at of each lane is a row of its own. Rows below the retention's horizon
 (see ``Retention``), beyond its minimum of records, are deleted when the horizon has moved
 by a sixteenth of the window and the lateness since the last deletion. Memory per process is that
 of the in-memory store for the same span; blocking calls run in a worker thread
@@ -37,7 +36,6 @@ from typing import Final, Self, TypeVar
 
 from services.enrich.dedupe import (
     WINDOW_ONLY,
-    Lane,
     Registration,
     Retention,
     StoredSignature,
@@ -64,8 +62,7 @@ CREATE TABLE IF NOT EXISTS dedupe_events (
 CREATE INDEX IF NOT EXISTS dedupe_events_fetched_at ON dedupe_events (fetched_at);
 CREATE TABLE IF NOT EXISTS dedupe_lanes (
     lane TEXT PRIMARY KEY,
-    newest INTEGER NOT NULL,
-    seen_ms INTEGER NOT NULL
+    newest INTEGER NOT NULL
 ) WITHOUT ROWID;
 DROP TABLE IF EXISTS dedupe_bands;
 DELETE FROM dedupe_meta WHERE name = 'newest';
@@ -144,10 +141,6 @@ class SqliteDedupeStore:
         if missing:
             found.update(await self._run(lambda: _signatures(self._db, missing)))
         return found
-
-    async def lanes(self) -> dict[str, Lane]:
-        """Every lane in the file, as all processes sharing it registered them."""
-        return await self._run(lambda: _lanes(self._db))
 
     async def _run(self, call: Callable[[], _R]) -> _R:
         async with self._lock:
@@ -263,12 +256,10 @@ def _register_locked(
         [new_rows[seq] for seq in sorted(new_rows)],
     )
     moved = {lane: to_micros(at) for lane, at in step.lanes.items()}
-    seen_ms = round(time.time() * 1000)
     db.executemany(
-        "INSERT INTO dedupe_lanes (lane, newest, seen_ms) VALUES (?, ?, ?)"
-        " ON CONFLICT (lane) DO UPDATE SET newest = max(newest, excluded.newest),"
-        " seen_ms = excluded.seen_ms",
-        [(lane, at, seen_ms) for lane, at in moved.items()],
+        "INSERT INTO dedupe_lanes (lane, newest) VALUES (?, ?)"
+        " ON CONFLICT (lane) DO UPDATE SET newest = max(newest, excluded.newest)",
+        moved.items(),
     )
     for lane, at in moved.items():
         lanes[lane] = max(lanes.get(lane, at), at)
@@ -288,11 +279,6 @@ def _register_locked(
         [("seq", mirror.seq), ("evicted", evicted)],
     )
     return answers
-
-
-def _lanes(db: sqlite3.Connection) -> dict[str, Lane]:
-    rows = db.execute("SELECT lane, newest, seen_ms FROM dedupe_lanes").fetchall()
-    return {lane: Lane(from_micros(newest), seen_ms / 1000) for lane, newest, seen_ms in rows}
 
 
 def _signatures(db: sqlite3.Connection, event_ids: list[str]) -> dict[str, StoredSignature]:

@@ -96,16 +96,6 @@ def batch_lanes(
     return {SINGLE_LANE: max(fingerprint.fetched_at for fingerprint in fingerprints)}
 
 
-@dataclass(frozen=True, slots=True)
-class Lane:
-    """Where one lane (a partition of the raw topic) is, as a store saw it."""
-
-    newest: datetime
-    """The newest fetched_at registered from it."""
-    seen: float
-    """When a batch from it was last registered, in seconds since the epoch (wall clock)."""
-
-
 def merge_lanes(held: dict[str, datetime], moved: Mapping[str, datetime]) -> None:
     """Move each lane of ``held`` forward to its time in ``moved`` (lanes never go back)."""
     for lane, newest in moved.items():
@@ -171,10 +161,6 @@ class DedupeStore(Protocol):
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The records of those event ids still held; absent ids are left out."""
-        ...
-
-    async def lanes(self) -> dict[str, Lane]:
-        """Every lane registered so far (within the retention's span in Redis)."""
         ...
 
 

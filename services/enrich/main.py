@@ -15,7 +15,6 @@ from newsflow.kafka import KafkaPublisher
 from newsflow.metrics import exported
 from newsflow.service import consume_until_stopped
 from newsflow.settings import KafkaSettings
-from services.enrich.alignment import Aligner
 from services.enrich.dedupe import DedupeStore, InMemoryDedupeStore
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.dedupe_sqlite import SqliteDedupeStore
@@ -80,7 +79,6 @@ async def serve(
                 EnrichTopics(events=kafka.topic_events, dead_letters=kafka.topic_dead_letters),
                 emit_duplicates=settings.emit_duplicates,
                 metrics=metrics,
-                aligner=Aligner(store, max_lead=settings.dedupe_max_skew / 2),
             )
             log.info("enrich started", store=settings.dedupe_store, topic=kafka.topic_pages)
             await consume_until_stopped(

@@ -24,7 +24,6 @@ from schemas import DeadLetterReason, DuplicateKind
 from services.enrich.dedupe import (
     WINDOW_ONLY,
     DedupeStore,
-    Lane,
     Registration,
     Retention,
     StoredSignature,
@@ -83,12 +82,6 @@ class EnrichMetrics:
             buckets=SECOND_BUCKETS,
             registry=registry,
         )
-        self.lane_wait_seconds = Histogram(
-            "newsflow_enrich_lane_wait_seconds",
-            "Time a batch waited for partitions behind its own (see alignment).",
-            buckets=SECOND_BUCKETS,
-            registry=registry,
-        )
         self.dedupe_store_seconds = Histogram(
             "newsflow_enrich_dedupe_store_seconds",
             "Latency of one dedupe store call, by operation (register, signatures).",
@@ -142,10 +135,6 @@ class TimedDedupeStore:
             )
         finally:
             self._register.observe(time.perf_counter() - started)
-
-    async def lanes(self) -> dict[str, Lane]:
-        """The wrapped store's `lanes`."""
-        return await self._store.lanes()
 
     async def signatures(self, event_ids: Collection[str]) -> dict[str, StoredSignature]:
         """The wrapped store's `signatures`, timed."""

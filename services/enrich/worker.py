@@ -25,7 +25,6 @@ from newsflow.kafka import Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, article_event_json
 from schemas.headers import INGESTED_AT_MS, PAGE_ID, accepted_order
-from services.enrich.alignment import Aligner
 from services.enrich.envelope import parse_page, raw_text
 from services.enrich.metrics import EnrichMetrics
 from services.enrich.process import PageProcessor, Rejection, dead_letter
@@ -97,8 +96,7 @@ class _Batch:
 class EnrichHandler:
     """Handles one consumed batch of raw pages (a `newsflow.kafka.Handler`).
 
-    `metrics` defaults to metrics on a registry of their own, which nothing exports;
-    `aligner`, when given, holds batches whose partitions run far ahead of other workers'.
+    `metrics` defaults to metrics on a registry of their own, which nothing exports.
     """
 
     def __init__(
@@ -110,10 +108,8 @@ class EnrichHandler:
         emit_duplicates: bool = False,
         clock: Clock = utc_now,
         metrics: EnrichMetrics | None = None,
-        aligner: Aligner | None = None,
     ) -> None:
         self._processor = processor
-        self._aligner = aligner
         self._publisher = publisher
         self._topics = topics
         self._emit_duplicates = emit_duplicates
@@ -169,10 +165,7 @@ class EnrichHandler:
                 continue
             pages.append(parsed)
             sources.append(message)
-        lanes = _lanes(pages, sources)
-        if self._aligner is not None and lanes:
-            self._metrics.lane_wait_seconds.observe(await self._aligner.wait(lanes.keys()))
-        outcomes = await self._processor.process(pages, lanes)
+        outcomes = await self._processor.process(pages, _lanes(pages, sources))
         # Binding a record's context costs more than the rest of the shell's work on a page:
         # only for the lines that are logged (rejections always, the per-page line at DEBUG).
         per_page_lines = log.is_enabled_for(logging.DEBUG)

@@ -30,7 +30,6 @@ from tests.unit.enrich.test_dedupe import (
     crash_then_reprocess,
     fp,
     in_turn,
-    lanes_tell_where_each_partition_is,
     near_duplicate_groups,
     partitions_at_different_speeds,
     trimmed,
@@ -98,17 +97,6 @@ async def test_partitions_at_different_speeds_on_redis(
             Deduper(RedisDedupeStore(client, prefix=prefix)),
             Deduper(RedisDedupeStore(other, prefix=prefix)),
         )
-    finally:
-        await other.aclose()
-
-
-async def test_lanes_on_redis(redis_url: str, client: Redis, prefix: str) -> None:
-    """Two workers' clients answer the lanes both registered."""
-    other = Redis.from_url(redis_url)
-    try:
-        first = RedisDedupeStore(client, prefix=prefix)
-        second = RedisDedupeStore(other, prefix=prefix)
-        await lanes_tell_where_each_partition_is((Deduper(first), first), (Deduper(second), second))
     finally:
         await other.aclose()
 

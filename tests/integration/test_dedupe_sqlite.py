@@ -27,7 +27,6 @@ from tests.unit.enrich.test_dedupe import (
     crash_then_reprocess,
     fp,
     in_turn,
-    lanes_tell_where_each_partition_is,
     partitions_at_different_speeds,
     two_workers,
     variants,
@@ -64,16 +63,6 @@ async def test_partitions_at_different_speeds_on_sqlite(tmp_path: Path) -> None:
         await SqliteDedupeStore.open(path) as fast,
     ):
         await partitions_at_different_speeds(Deduper(slow), Deduper(fast))
-
-
-async def test_lanes_on_sqlite(tmp_path: Path) -> None:
-    """Two workers' connections to one file answer the lanes both registered."""
-    path = tmp_path / "dedupe.sqlite3"
-    async with (
-        await SqliteDedupeStore.open(path) as first,
-        await SqliteDedupeStore.open(path) as second,
-    ):
-        await lanes_tell_where_each_partition_is((Deduper(first), first), (Deduper(second), second))
 
 
 def _judge_in_process(path: str, batches: list[list[Fingerprint]]) -> list[Verdict]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -251,26 +250,6 @@ async def page_dated_far_ahead(deduper: Deduper) -> None:
     assert await deduper.judge([late]) == [Verdict(tram.event_id, DuplicateKind.NEAR)]
 
 
-async def lanes_tell_where_each_partition_is(
-    first: tuple[Deduper, DedupeStore], second: tuple[Deduper, DedupeStore]
-) -> None:
-    """Each worker's store answers every lane registered through either: its newest
-    fetched_at, and when a batch from it was last registered."""
-    (one, one_store), (two, two_store) = first, second
-    before = time.time()
-    await one.judge([fp(TRAM, "page-a#0")], {"raw/0": FETCHED})
-    await two.judge([fp(STORM, "page-b#0")], {"raw/1": FETCHED + timedelta(hours=3)})
-    await one.judge([fp(POWER, "page-c#0")], {"raw/0": FETCHED + timedelta(hours=1)})
-    after = time.time()
-    for store in (one_store, two_store):
-        lanes = await store.lanes()
-        assert {name: lane.newest for name, lane in lanes.items()} == {
-            "raw/0": FETCHED + timedelta(hours=1),
-            "raw/1": FETCHED + timedelta(hours=3),
-        }
-        assert all(before - 0.01 <= lane.seen <= after + 0.01 for lane in lanes.values())
-
-
 async def order_within_batch(deduper: Deduper) -> None:
     """Within one batch, the earlier article is the original and the later one the duplicate."""
     updated = fp(with_update(TRAM, TRAM_UPDATE), "page-a#0")
@@ -410,13 +389,6 @@ async def test_partitions_at_different_speeds_in_memory() -> None:
     """One in-memory store keeps what the slowest partition needs."""
     deduper = Deduper(InMemoryDedupeStore())
     await partitions_at_different_speeds(deduper, deduper)
-
-
-async def test_lanes_in_memory() -> None:
-    """One in-memory store answers the lanes registered through it."""
-    store = InMemoryDedupeStore()
-    deduper = Deduper(store)
-    await lanes_tell_where_each_partition_is((deduper, store), (deduper, store))
 
 
 async def test_a_stalled_partition_holds_back_at_most_the_max_skew() -> None:
