@@ -25,7 +25,6 @@ touches live in one slot.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -34,6 +33,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from services.enrich.dedupe import (
     WINDOW_ONLY,
+    RegisterStep,
     Registration,
     Retention,
     StoredSignature,
@@ -138,14 +138,6 @@ return reply
 """
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
-    window: timedelta
-    retention: Retention
-    lanes: Mapping[str, datetime]
-    """The lanes the batch moves."""
-
-
 class RedisDedupeStore:
     """Dedupe state in Redis under ``prefix``; the client must not decode responses."""
 
@@ -170,7 +162,7 @@ class RedisDedupeStore:
         """Register the batch in one pipeline of scripts (see ``services.enrich.dedupe``)."""
         if not fingerprints:
             return []
-        step = _Step(window, retention, batch_lanes(fingerprints, lanes))
+        step = RegisterStep(window, retention, batch_lanes(fingerprints, lanes))
         try:
             replies = await self._run_scripts(fingerprints, step)
             if any(isinstance(reply, NoScriptError) for reply in replies):
@@ -184,7 +176,9 @@ class RedisDedupeStore:
                 raise DedupeStoreError(f"dedupe store failed: {reply}") from reply
         return [_registration(reply) for reply in replies]
 
-    async def _run_scripts(self, fingerprints: Sequence[Fingerprint], step: _Step) -> list[Any]:
+    async def _run_scripts(
+        self, fingerprints: Sequence[Fingerprint], step: RegisterStep
+    ) -> list[Any]:
         micros = timedelta(microseconds=1)
         window, retention = step.window, step.retention
         ttl_ms = max(1, retention.span(window) // timedelta(milliseconds=1))

@@ -28,7 +28,6 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -36,11 +35,13 @@ from typing import Final, Self, TypeVar
 
 from services.enrich.dedupe import (
     WINDOW_ONLY,
+    RegisterStep,
     Registration,
     Retention,
     StoredSignature,
     batch_lanes,
     from_micros,
+    merge_lanes,
     to_micros,
 )
 from services.enrich.dedupe_memory import InMemoryDedupeStore
@@ -117,7 +118,7 @@ class SqliteDedupeStore:
         if not fingerprints:
             return []
         mirror = self._mirror
-        step = _Step(window, retention, batch_lanes(fingerprints, lanes))
+        step = RegisterStep(window, retention, batch_lanes(fingerprints, lanes))
         try:
             return await self._run(lambda: _register(self._db, mirror, fingerprints, step))
         except BaseException:
@@ -183,26 +184,11 @@ def _open_once(path: str, busy_timeout: float) -> sqlite3.Connection:
 _EVICT_EVERY: Final = 16  # delete old rows when the horizon moved by retention / this
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
-    window: timedelta
-    retention: Retention
-    lanes: Mapping[str, datetime]
-    """The lanes the batch moves."""
-
-    def horizon(self, lanes: dict[str, int]) -> int | None:
-        # Retention.horizon over lanes as the file holds them (microseconds).
-        moment = self.retention.horizon(
-            {lane: from_micros(at) for lane, at in lanes.items()}, self.window
-        )
-        return None if moment is None else to_micros(moment)
-
-
 def _register(
     db: sqlite3.Connection,
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
-    step: _Step,
+    step: RegisterStep,
 ) -> list[Registration]:
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -218,10 +204,13 @@ def _register_locked(
     db: sqlite3.Connection,
     mirror: InMemoryDedupeStore,
     fingerprints: Sequence[Fingerprint],
-    step: _Step,
+    step: RegisterStep,
 ) -> list[Registration]:
     meta = dict(db.execute("SELECT name, value FROM dedupe_meta").fetchall())
-    lanes = dict(db.execute("SELECT lane, newest FROM dedupe_lanes").fetchall())
+    lanes = {
+        lane: from_micros(newest)
+        for lane, newest in db.execute("SELECT lane, newest FROM dedupe_lanes")
+    }
     # Every row the mirror lacks: what it forgets depends on how many it holds (min_records).
     rows = db.execute(
         "SELECT seq, event_id, owner, fetched_at, signature FROM dedupe_events"
@@ -234,7 +223,7 @@ def _register_locked(
             for seq, event_id, owner, at, signature in rows
         ]
     )
-    mirror.advance({lane: from_micros(at) for lane, at in lanes.items()}, meta["seq"])
+    mirror.advance(lanes, meta["seq"])
     base = mirror.seq
     answers = mirror.register_now(
         fingerprints, window=step.window, retention=step.retention, lanes=step.lanes
@@ -255,15 +244,14 @@ def _register_locked(
         " VALUES (?, ?, ?, ?, ?)",
         [new_rows[seq] for seq in sorted(new_rows)],
     )
-    moved = {lane: to_micros(at) for lane, at in step.lanes.items()}
     db.executemany(
         "INSERT INTO dedupe_lanes (lane, newest) VALUES (?, ?)"
         " ON CONFLICT (lane) DO UPDATE SET newest = max(newest, excluded.newest)",
-        moved.items(),
+        [(lane, to_micros(at)) for lane, at in step.lanes.items()],
     )
-    for lane, at in moved.items():
-        lanes[lane] = max(lanes.get(lane, at), at)
-    horizon = step.horizon(lanes)
+    merge_lanes(lanes, step.lanes)
+    after = step.retention.horizon(lanes, step.window)
+    horizon = None if after is None else to_micros(after)
     evicted = meta.get("evicted", 0)
     span = (step.window + step.retention.lateness) // timedelta(microseconds=1)
     if horizon is not None and horizon - evicted >= span // _EVICT_EVERY:

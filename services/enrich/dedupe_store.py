@@ -96,6 +96,17 @@ def batch_lanes(
     return {SINGLE_LANE: max(fingerprint.fetched_at for fingerprint in fingerprints)}
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterStep:
+    """What one ``register`` call asks for besides its fingerprints (for the stores that
+    hand it on to a worker thread or a script)."""
+
+    window: timedelta
+    retention: Retention
+    lanes: Mapping[str, datetime]
+    """The lanes the batch moves (``batch_lanes``)."""
+
+
 def merge_lanes(held: dict[str, datetime], moved: Mapping[str, datetime]) -> None:
     """Move each lane of ``held`` forward to its time in ``moved`` (lanes never go back)."""
     for lane, newest in moved.items():
