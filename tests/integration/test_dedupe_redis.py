@@ -94,8 +94,8 @@ async def test_partitions_at_different_speeds_on_redis(
     other = Redis.from_url(redis_url)
     try:
         await partitions_at_different_speeds(
-            Deduper(RedisDedupeStore(client, prefix=prefix)),
-            Deduper(RedisDedupeStore(other, prefix=prefix)),
+            Deduper(RedisDedupeStore(client, prefix=prefix), min_records=0),
+            Deduper(RedisDedupeStore(other, prefix=prefix), min_records=0),
         )
     finally:
         await other.aclose()

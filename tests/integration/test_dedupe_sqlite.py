@@ -62,7 +62,9 @@ async def test_partitions_at_different_speeds_on_sqlite(tmp_path: Path) -> None:
         await SqliteDedupeStore.open(path) as slow,
         await SqliteDedupeStore.open(path) as fast,
     ):
-        await partitions_at_different_speeds(Deduper(slow), Deduper(fast))
+        await partitions_at_different_speeds(
+            Deduper(slow, min_records=0), Deduper(fast, min_records=0)
+        )
 
 
 def _judge_in_process(path: str, batches: list[list[Fingerprint]]) -> list[Verdict]:

@@ -91,7 +91,7 @@ async def test_a_partition_behind_another_still_meets_the_articles_it_duplicates
     comes from, and the store keeps what the slowest partition needs."""
     publisher = InMemoryPublisher()
     handler = EnrichHandler(
-        PageProcessor(Deduper(InMemoryDedupeStore())),
+        PageProcessor(Deduper(InMemoryDedupeStore(), min_records=0)),
         publisher,
         EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
     )
