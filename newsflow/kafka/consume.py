@@ -124,10 +124,13 @@ class BatchConsumer:
             await consumer.start()
             self._consumer = consumer
             while not self._stop_requested.is_set():
-                generation = self._generation
                 batches = await consumer.getmany(
                     timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
                 )
+                # Read after getmany, not before: a rebalance that ends while getmany waits
+                # hands it records of the new assignment (aiokafka waits for the assignment
+                # and drops what was fetched before), and the position has moved past them.
+                generation = self._generation
                 if batches:
                     await self._process(consumer, batches, generation)
         finally:
@@ -191,8 +194,8 @@ class BatchConsumer:
         first = messages[0]
         async with self._batch_lock:
             if generation != self._generation:
-                # Fetched before a rebalance: positions were reset to the committed
-                # offsets, so these records come back to whoever owns them now.
+                # A rebalance began after getmany returned: the new assignment starts from
+                # the committed offsets, so these records come back to whoever owns them.
                 return
             with structlog.contextvars.bound_contextvars(
                 topic=first.topic,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from newsflow.kafka import BatchConsumer, Handler, KafkaPublisher, Message, Record, ensure_topics
 from newsflow.kafka.consume import PartitionKey
+from newsflow.kafka.lag import group_lag
 from newsflow.settings import KafkaSettings
 
 WAIT_S = 45.0
@@ -83,3 +84,70 @@ async def test_two_members_split_the_partitions_and_the_survivor_takes_over(
     assert seen["b"], "member b handled nothing"
     assert {m.partition for m in seen["a"]} == set(range(settings.partitions))
     assert len(handled) >= len(expected)
+
+
+STREAM_RECORDS = 25
+"""Records a round of the steady stream below, one round every STREAM_PAUSE_S at most."""
+STREAM_PAUSE_S = 0.05
+MAX_ROUNDS = 1000
+CHURNS = 3
+
+
+async def test_members_joining_and_leaving_mid_stream_skip_no_record(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """While records stream in, a second member joins and leaves again and again: once the
+    group has committed everything, every record was handled by someone.
+
+    A rebalance that ends while a member waits for records hands it records of the new
+    assignment; dropping them as if fetched before the rebalance moves the position past them,
+    and the next commit skips them for good.
+    """
+    settings = kafka_settings.model_copy(update={"max_batch": 50})
+    topic = f"churn-{unique_name}"
+    group = f"g-{unique_name}"
+    await ensure_topics(settings, [topic])
+    handled: set[bytes | None] = set()
+    churned = asyncio.Event()
+
+    async def handle(batch: Sequence[Message]) -> None:
+        handled.update(m.key for m in batch)
+
+    async def stream() -> set[bytes | None]:
+        sent: set[bytes | None] = set()
+        for round_ in range(MAX_ROUNDS):
+            if churned.is_set():
+                break
+            keys = [f"r{round_}-{i}".encode() for i in range(STREAM_RECORDS)]
+            await publisher.publish([Record(topic, key, b"v") for key in keys])
+            sent.update(keys)
+            await asyncio.sleep(STREAM_PAUSE_S)
+        return sent
+
+    steady = BatchConsumer(settings, [topic], group, handle)
+    steady_task = asyncio.create_task(steady.run())
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    try:
+        await _until(lambda: bool(steady.assignment()), "the steady member to own partitions")
+        producing = asyncio.create_task(stream())
+        for _ in range(CHURNS):
+            visitor = BatchConsumer(settings, [topic], group, handle)
+            visiting = asyncio.create_task(visitor.run())
+            await _until(lambda v=visitor: bool(v.assignment()), "the visitor to join")  # type: ignore[misc]
+            await asyncio.wait_for(visitor.stop(), WAIT_S)
+            await visiting
+        churned.set()
+        sent = await asyncio.wait_for(producing, WAIT_S)
+        async with asyncio.timeout(WAIT_S):
+            while await group_lag(settings, group, [topic]):  # noqa: ASYNC110 - polls the broker
+                await asyncio.sleep(0.2)
+    finally:
+        churned.set()
+        await publisher.stop()
+        steady.request_stop()
+        await asyncio.wait_for(steady_task, WAIT_S)
+
+    assert len(sent) >= CHURNS * STREAM_RECORDS
+    skipped = sent - handled
+    assert not skipped, f"{len(skipped)} records committed past but never handled"
