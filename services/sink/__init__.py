@@ -19,11 +19,7 @@ def make_writer(settings: SinkSettings) -> BatchingWriter:
             batch_max=settings.sink_batch_max,
             connect_timeout=settings.postgres_connect_timeout,
         )
-    return JsonlWriter(
-        settings.data_dir,
-        cached_hours=settings.jsonl_cached_hours,
-        batch_max=settings.sink_batch_max,
-    )
+    return JsonlWriter(settings.data_dir, batch_max=settings.sink_batch_max)
 
 
 __all__ = [

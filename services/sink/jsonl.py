@@ -12,20 +12,16 @@ Layout: `<data_dir>/articles/YYYY/MM/DD/HH.jsonl` (UTC hour of `fetched_at`), on
   Only the last, unacknowledged write can be torn, so the cut never loses an acked event.
 - One writer per data directory: an exclusive `flock` on `articles/.writer.lock`.
 
-Replays: the writer keeps the event_ids of the `cached_hours` hour files it touched last
-in memory (least recently touched out first, after each batch) and skips ids it has. An
-hour touched again after it left the cache reads its ids back from its file first, so no
-file ever holds an event_id twice however old the hour, and memory is bounded by the
-cached hours, not by the input. An id already in another cached hour is skipped too (one
-line per event_id, as PostgreSQL keeps one row); across hours out of the cache there is no
-such check. The ids sit in one dict (id -> how many cached hours hold it), so checking an
-event costs one lookup however many hours are cached, plus one list of ids per hour for
-dropping it from the cache. Memory is about 130 bytes per cached id (dict slot, list slot
-and a 34-character str, measured with tracemalloc): the default 168 hours (a week) at
-10,000 events an hour is 1.7 million ids, about 220 MB, whatever the input; a smaller
-bound saves memory where batches span few hours (a live crawl). Reading an hour back costs
-one pass over its file (the id is read off the front of each line); a replay, the last
-uncommitted batches, touches the hours written last, which are cached.
+One line per event id, across every hour: an event whose id some file already holds is
+skipped, so a replay adds nothing, and neither does the same article seen again in another
+hour (a copy beyond the dedupe window, which enrich publishes again as an original; as
+PostgreSQL keeps one row per event id). The ids written sit in `articles/.event_ids.sqlite`
+(see ``WrittenIds``): on disk, so memory does not grow with the files, and the same in every
+sink process, before and after a restart. The files stay the truth: an hour's ids are
+appended to the index after its lines are fsynced, and the first batch that touches an hour
+after the writer started reads that hour's file back into the index first, which puts back
+whatever a crash between an append and the index's commit left out (a replay touches the
+hours written last). Deleting the index loses only the ids of the hours not touched since.
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections import OrderedDict
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -43,10 +39,12 @@ import structlog
 
 from schemas import ArticleEvent
 from services.sink.errors import SinkError, SinkUnavailable
+from services.sink.jsonl_ids import WrittenIds
 from services.sink.writer import BatchingWriter, event_json
 
 ARTICLES_DIR = "articles"
 _LOCK_NAME = ".writer.lock"
+_IDS_NAME = ".event_ids.sqlite"
 _TAIL_CHUNK = 1 << 16
 _ID_PREFIX = b'{"event_id":"'
 
@@ -193,30 +191,19 @@ def _read_ids(path: Path) -> list[str]:
 
 
 class JsonlWriter(BatchingWriter):
-    """Appends events to hourly JSONL files under `data_dir`, deduped by event_id."""
+    """Appends events to hourly JSONL files under `data_dir`, one line per event_id."""
 
-    def __init__(self, data_dir: Path, *, cached_hours: int = 168, batch_max: int = 500) -> None:
+    def __init__(self, data_dir: Path, *, batch_max: int = 500) -> None:
         super().__init__(batch_max=batch_max)
-        if cached_hours < 1:
-            raise ValueError(f"cached_hours must be at least 1, got {cached_hours}")
         self._root = data_dir
-        self._cached_hours = cached_hours
-        self._hours: OrderedDict[datetime, list[str]] = OrderedDict()
-        """hour -> the event_ids of its file, least recently touched first."""
-        self._holders: dict[str, int] = {}
-        """event_id -> how many cached hours hold it (an id is known while it is here)."""
+        self._ids: WrittenIds | None = None
+        self._read_back: set[datetime] = set()
+        """The hours whose files are in the index since the writer started."""
         self._lock_fd: int | None = None
 
-    @property
-    def known_ids(self) -> int:
-        """How many event_ids the writer holds in memory for dedupe."""
-        # A write in its thread may change the dict; len() of a dict is one atomic read.
-        return len(self._holders)
-
-    @property
-    def cached_hours(self) -> int:
-        """How many hour files have their event_ids in memory (at most `cached_hours`)."""
-        return len(self._hours)
+    def written_ids(self) -> int:
+        """How many event_ids the files hold, as the index counts them (not during a flush)."""
+        return 0 if self._ids is None else len(self._ids)
 
     async def _open(self) -> None:
         await self._run(self._open_sync)
@@ -225,17 +212,19 @@ class JsonlWriter(BatchingWriter):
         await self._run(self._write_sync, events)
 
     async def _close(self) -> None:
+        if self._ids is not None:
+            self._ids.close()
+            self._ids = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
-        self._hours.clear()
-        self._holders.clear()
+        self._read_back.clear()
 
     async def _run(self, work: Callable[..., None], *args: object) -> None:
-        # fsync and reads block for milliseconds: keep them off the event loop.
+        # fsync, reads and the index block for milliseconds: keep them off the event loop.
         try:
             await asyncio.to_thread(work, *args)
-        except OSError as exc:
+        except (OSError, sqlite3.OperationalError) as exc:
             raise SinkUnavailable(f"JSONL I/O under {self._root} failed: {exc}") from exc
 
     def _open_sync(self) -> None:
@@ -250,10 +239,11 @@ class JsonlWriter(BatchingWriter):
         self._lock_fd = fd
         files = 0
         for path in self._hour_files():
-            # Ids are read when an hour is touched; here only what a crash left is repaired.
+            # Ids are read back when an hour is touched; here only what a crash left is repaired.
             with path.open("r+b") as file:
                 _cut_torn_tail(file.fileno(), path)
             files += 1
+        self._ids = WrittenIds(articles / _IDS_NAME)
         _log.info("jsonl_writer_started", data_dir=str(self._root), hour_files=files)
 
     def _hour_files(self) -> Iterable[Path]:
@@ -262,45 +252,39 @@ class JsonlWriter(BatchingWriter):
                 yield path
 
     def _write_sync(self, events: Sequence[ArticleEvent]) -> None:
+        ids = self._ids
+        assert ids is not None  # _drain refuses to write before start()
         by_hour: dict[datetime, list[ArticleEvent]] = {}
         for event in events:
             by_hour.setdefault(hour_of(event), []).append(event)
-        lines: dict[datetime, list[tuple[str, bytes]]] = {}
-        holders = self._holders
-        for hour, group in by_hour.items():
-            self._touch(hour)
-            # Encode the whole batch before writing: a bad event leaves every file untouched.
-            fresh = [(e.event_id, encode_line(e)) for e in group if e.event_id not in holders]
-            if fresh:
-                lines[hour] = fresh
-        for hour, fresh in lines.items():
-            # One write and one fsync per touched file per batch.
-            _append(self._root / hour_path(hour), b"".join(line for _, line in fresh))
-            self._hold(hour, [event_id for event_id, _ in fresh])
-        # Only after the batch: its own hours are never read twice within it.
-        while len(self._hours) > self._cached_hours:
-            _, dropped = self._hours.popitem(last=False)
-            for event_id in dropped:
-                count = holders[event_id] - 1
-                if count:
-                    holders[event_id] = count
-                else:
-                    del holders[event_id]
+        try:
+            for hour in by_hour:
+                self._read_back_once(ids, hour)
+            held = ids.known({event.event_id for event in events})
+            lines: dict[datetime, list[tuple[str, bytes]]] = {}
+            for hour, group in by_hour.items():
+                # Encode the whole batch before writing: a bad event leaves every file untouched.
+                fresh = []
+                for event in group:
+                    if event.event_id not in held:
+                        held.add(event.event_id)
+                        fresh.append((event.event_id, encode_line(event)))
+                if fresh:
+                    lines[hour] = fresh
+            for hour, fresh in lines.items():
+                # One write and one fsync per touched file per batch, then its ids.
+                _append(self._root / hour_path(hour), b"".join(line for _, line in fresh))
+                ids.add(event_id for event_id, _ in fresh)
+        except BaseException:
+            # A file may hold lines the index missed: read these hours back on the retry.
+            self._read_back.difference_update(by_hour)
+            raise
 
-    def _touch(self, hour: datetime) -> None:
-        """Cache an hour's ids, read from its file when the hour is not cached yet."""
-        if hour in self._hours:
-            self._hours.move_to_end(hour)
+    def _read_back_once(self, ids: WrittenIds, hour: datetime) -> None:
+        """Put an hour file's ids in the index, the first time the writer touches the hour."""
+        if hour in self._read_back:
             return
         path = self._root / hour_path(hour)
-        # Read before caching: a file that cannot be read leaves the hour uncached.
-        event_ids = _read_ids(path) if path.exists() else []
-        self._hours[hour] = []
-        self._hold(hour, event_ids)
-
-    def _hold(self, hour: datetime, event_ids: list[str]) -> None:
-        """Note that the hour's file holds `event_ids` (each once, none held by it yet)."""
-        holders = self._holders
-        self._hours[hour].extend(event_ids)
-        for event_id in event_ids:
-            holders[event_id] = holders.get(event_id, 0) + 1
+        if path.exists():
+            ids.add(_read_ids(path))
+        self._read_back.add(hour)

@@ -20,10 +20,6 @@ class SinkSettings(BaseSettings):
     """Destination: hourly JSONL files under data_dir, or PostgreSQL (NEWSFLOW_SINK)."""
     data_dir: Path = Path("./data")
     """Root of the JSONL files, written under `articles/YYYY/MM/DD/HH.jsonl` (NEWSFLOW_DATA_DIR)."""
-    jsonl_cached_hours: int = Field(default=168, ge=1)
-    """Most hour files whose event_ids the JSONL writer keeps in memory to skip replayed events,
-    the least recently written out first (an older hour touched again is read back from its
-    file); about 130 bytes per cached event (NEWSFLOW_JSONL_CACHED_HOURS)."""
     postgres_dsn: SecretStr | None = None
     """libpq connection string, e.g. `postgresql://user:pass@host:5432/db`; required when sink is
     postgres (NEWSFLOW_POSTGRES_DSN)."""

@@ -23,6 +23,7 @@ from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
 from tests.integration.pipeline.harness import (
     drained,
+    file_events,
     group_members,
     push,
     running,
@@ -136,6 +137,57 @@ async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_
     assert [row for row in rows if row.duplicate_of is not None] == []
     slots = expected.slots
     assert [row for row in rows if (row.page_id, row.position) not in slots[row.event_id]] == []
+
+
+async def test_with_the_default_stores_a_killed_worker_and_a_killed_sink_lose_and_double_nothing(
+    tmp_path: Path,
+) -> None:
+    """SQLite dedupe and JSONL files, as `newsflow run` starts by default: an enrich worker and
+    the sink SIGKILLed mid-stream and restarted, the files hold offline's ids once, as originals.
+    """
+    pages = list(pages_without_near_duplicates(300, 11))
+    expected = await offline(pages)
+    assert expected.count(DuplicateKind.EXACT) > 0
+    assert similar_pairs(expected.events) == []
+    chunks = [
+        write_pages(tmp_path / f"chunk-{i:03d}.jsonl", pages[i : i + CHUNK])
+        for i in range(0, len(pages), CHUNK)
+    ]
+    data_dir = tmp_path / "data"
+    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
+
+    async def landed() -> int:
+        return len(file_events(data_dir))
+
+    async with running(env) as pipeline:
+        release = asyncio.Event()
+        stream = asyncio.create_task(_stream(pipeline, chunks, release))
+        try:
+            at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
+            killed = [pipeline.supervisor.children[name] for name in ("enrich-1", "sink")]
+            for child in killed:
+                assert child.process is not None
+                os.kill(child.process.pid, signal.SIGKILL)
+            await until(
+                landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
+            )
+            assert not stream.done(), "the stream ended before the faults"
+            release.set()
+            accepted, rejected = await asyncio.wait_for(stream, 120)
+        finally:
+            release.set()
+            stream.cancel()
+        await drained(pipeline)
+        events = file_events(data_dir)
+
+    assert (accepted, rejected) == (len(pages), 0)
+    assert [child.restarts for child in killed] == [1, 1]
+    assert sorted(str(e["event_id"]) for e in events) == sorted(expected.event_ids)
+    assert [e for e in events if e["duplicate_of"] is not None] == []
+    slots = expected.slots
+    assert [
+        e for e in events if (e["page_id"], e["position"]) not in slots[str(e["event_id"])]
+    ] == []
 
 
 async def test_an_original_published_after_its_exact_duplicate_still_lands_as_the_original(

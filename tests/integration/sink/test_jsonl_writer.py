@@ -73,11 +73,11 @@ async def test_a_replay_adds_no_line(tmp_path: Path) -> None:
         await writer.flush()
         assert _all_lines(tmp_path) == before
     async with _writer(tmp_path) as reopened:
-        assert reopened.known_ids == 0  # read back when a batch touches the hour
+        assert reopened.written_ids() == len(events)
         fresh = make_event(100, fetched_at=HOURS[0])
         await reopened.add([*events[:10], fresh, *events[10:]])
         await reopened.flush()
-        assert reopened.known_ids == len(events) + 1
+        assert reopened.written_ids() == len(events) + 1
     after = _all_lines(tmp_path)
     extended = "articles/2025/06/21/22.jsonl"
     assert after == {**before, extended: before[extended] + encode_line(fresh)}
@@ -102,7 +102,7 @@ async def test_a_torn_tail_is_cut_on_start(tmp_path: Path, fragment: str) -> Non
             assert _read(path) == events
             await writer.add([*events, torn])
             await writer.flush()
-            assert writer.known_ids == 6
+            assert writer.written_ids() == 6
     assert [log["event"] for log in logs if log["log_level"] == "warning"] == [
         "jsonl_torn_tail_cut"
     ]
@@ -118,84 +118,80 @@ async def test_a_torn_tail_in_an_old_file_is_cut_too(tmp_path: Path) -> None:
     path = tmp_path / hour_path(old.fetched_at.replace(minute=0, second=0, microsecond=0))
     with path.open("ab") as file:
         file.write(b'{"event_id":"a-torn","title":"Half')
-    async with _writer(tmp_path) as writer:
-        assert writer.known_ids == 0
+    async with _writer(tmp_path):
+        pass
     assert path.read_bytes() == encode_line(old)
 
 
-async def test_memory_is_bounded_by_the_cached_hours_and_replays_still_add_nothing(
+async def test_replays_over_many_hours_add_nothing_in_any_order_and_after_reopening(
     tmp_path: Path,
 ) -> None:
-    """Events over more hours than the cache holds keep at most `cached_hours` hours of ids in
-    memory; replaying all of them, in any order and after reopening, adds no line."""
+    """Events over many hours, replayed in reverse and in a reopened writer, add no line."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
     events = [make_event(n, fetched_at=start + timedelta(minutes=20 * n)) for n in range(60)]
-    per_hour = 3  # 20 events span 20 hours; the cache holds 4
-    async with JsonlWriter(tmp_path, cached_hours=4, batch_max=7) as writer:
+    async with JsonlWriter(tmp_path, batch_max=7) as writer:
         for first in range(0, len(events), 5):
             await writer.add(events[first : first + 5])
             await writer.flush()
-            assert writer.cached_hours <= 4
-            assert writer.known_ids <= 4 * per_hour
         written = _all_lines(tmp_path)
         assert len(written) == 20
         assert sum(lines.count(b"\n") for lines in written.values()) == len(events)
         await writer.add(events[::-1])
         await writer.flush()
-        assert writer.cached_hours <= 4
         assert _all_lines(tmp_path) == written
-    async with JsonlWriter(tmp_path, cached_hours=2, batch_max=500) as reopened:
+    async with JsonlWriter(tmp_path, batch_max=500) as reopened:
         await reopened.add([*events[::7], *events[::3]])
         await reopened.flush()
-        assert reopened.cached_hours <= 2
     assert _all_lines(tmp_path) == written
 
 
-async def test_an_hour_read_back_is_extended_not_rewritten(tmp_path: Path) -> None:
-    """An evicted hour touched again with old and new events gets only the new ones."""
-    old = [make_event(n, fetched_at=NOW - timedelta(days=30)) for n in range(3)]
-    async with JsonlWriter(tmp_path, cached_hours=1) as writer:
-        await writer.add(old)
-        await writer.flush()
-        await writer.add([make_event(10, fetched_at=NOW)])  # evicts the old hour
-        await writer.flush()
-        assert writer.known_ids == 1
-        fresh = make_event(11, fetched_at=old[0].fetched_at)
-        await writer.add([*old, fresh])
-        await writer.flush()
-        assert writer.known_ids == 4
-    path = tmp_path / hour_path(old[0].fetched_at.replace(minute=0, second=0, microsecond=0))
-    assert _read(path) == [*old, fresh]
-
-
-async def test_an_id_in_two_cached_files_stays_known_until_both_leave_the_cache(
+async def test_the_same_article_in_another_hour_gets_no_second_line_even_after_a_restart(
     tmp_path: Path,
 ) -> None:
-    """An id written to two hour files (the first was out of the cache at the time) is known
-    while either file is cached: dropping one of them must not let the id into the other twice.
-    """
-    hour = [NOW + timedelta(hours=h) for h in range(5)]
-    twice = [make_event(1, fetched_at=hour[0]), make_event(1, fetched_at=hour[1])]
-    async with JsonlWriter(tmp_path, cached_hours=2) as writer:
-        for batch in (
-            [twice[0]],
-            [make_event(2, fetched_at=hour[2]), make_event(3, fetched_at=hour[3])],
-            [twice[1]],  # hour 0 left the cache: the id lands in hour 1's file too
-            [make_event(4, fetched_at=hour[0])],  # hour 0 read back: both files cached
-            [make_event(5, fetched_at=hour[4])],  # hour 1 leaves; hour 0 still holds the id
-            [twice[0]],
-        ):
-            await writer.add(batch)
-            await writer.flush()
-        assert writer.known_ids == 3  # ids 1 and 4 in hour 0, id 5 in hour 4
-    first = tmp_path / hour_path(hour[0].replace(minute=0, second=0, microsecond=0))
-    assert [event.event_id for event in _read(first)] == [twice[0].event_id, make_event(4).event_id]
+    """An event id has one line across all hours, whatever the sink process saw before: a copy
+    fetched days later (enrich publishes it again past the dedupe window) adds nothing, in the
+    writer that wrote the first line and in a new one."""
+    first = make_event(1, fetched_at=NOW)
+    later = [make_event(1, fetched_at=NOW + timedelta(days=d)) for d in (9, 12)]
+    assert {e.event_id for e in later} == {first.event_id}
+    async with _writer(tmp_path) as writer:
+        await writer.add([first])
+        await writer.flush()
+        await writer.add([later[0], make_event(2, fetched_at=later[0].fetched_at)])
+        await writer.flush()
+    async with _writer(tmp_path) as restarted:
+        await restarted.add([later[1]])
+        await restarted.flush()
+    lines = _all_lines(tmp_path)
+    assert [event.event_id for path in lines for event in _read(tmp_path / path)] == [
+        first.event_id,
+        make_event(2).event_id,
+    ]
 
 
-def test_the_cache_holds_at_least_one_hour(tmp_path: Path) -> None:
-    """A cache of no hours could not dedupe a batch against its own file."""
-    with pytest.raises(ValueError, match="cached_hours"):
-        JsonlWriter(tmp_path, cached_hours=0)
+@pytest.mark.parametrize("index", ["kept", "deleted"])
+async def test_lines_the_index_missed_are_read_back_before_the_hour_is_written(
+    tmp_path: Path, index: str
+) -> None:
+    """Lines appended without their ids reaching the index (a crash between the two, or an
+    index deleted) are read back the first time a writer touches their hour: replaying them
+    adds nothing, and only the new event of the hour is appended."""
+    old = [make_event(n, fetched_at=NOW - timedelta(days=30)) for n in range(3)]
+    async with _writer(tmp_path) as writer:
+        await writer.add(old[:1])
+        await writer.flush()
+    path = tmp_path / hour_path(old[0].fetched_at.replace(minute=0, second=0, microsecond=0))
+    with path.open("ab") as file:  # what the writer appended before it died
+        file.write(b"".join(encode_line(event) for event in old[1:]))
+    if index == "deleted":
+        for leftover in (tmp_path / "articles").glob(".event_ids.sqlite*"):
+            leftover.unlink()
+    fresh = make_event(11, fetched_at=old[0].fetched_at)
+    async with _writer(tmp_path) as writer:
+        await writer.add([*old, fresh])
+        await writer.flush()
+        assert writer.written_ids() == 4
+    assert _read(path) == [*old, fresh]
 
 
 async def test_a_second_writer_on_the_same_directory_is_refused(tmp_path: Path) -> None:
@@ -250,5 +246,5 @@ async def test_a_corrupt_line_inside_a_file_stops_writes_to_its_hour(tmp_path: P
         assert caught.value.retriable is False
         path.write_bytes(encode_line(make_event(1, fetched_at=NOW)))
         await writer.flush()
-        assert writer.known_ids == 2
+        assert writer.written_ids() == 2
     assert _read(path) == [make_event(1, fetched_at=NOW), make_event(2, fetched_at=NOW)]

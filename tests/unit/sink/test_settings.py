@@ -17,11 +17,10 @@ def _no_newsflow_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_defaults_write_jsonl_under_data() -> None:
-    """Without environment the sink writes JSONL under ./data, caching 168 hours of ids."""
+    """Without environment the sink writes JSONL under ./data."""
     settings = SinkSettings()
     assert settings.sink == "jsonl"
     assert settings.data_dir == Path("data")
-    assert settings.jsonl_cached_hours == 168
     assert isinstance(make_writer(settings), JsonlWriter)
 
 
@@ -44,11 +43,9 @@ def test_postgres_without_a_dsn_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_unknown_sink_and_bad_numbers_are_refused() -> None:
-    """Only jsonl and postgres are sinks; cached hours and batch size are at least one."""
+    """Only jsonl and postgres are sinks; the batch size is at least one."""
     with pytest.raises(ValidationError):
         SinkSettings(sink="kafka")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
-        SinkSettings(jsonl_cached_hours=0)
     with pytest.raises(ValidationError):
         SinkSettings(sink_batch_max=0)
 
