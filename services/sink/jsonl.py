@@ -272,9 +272,9 @@ class JsonlWriter(BatchingWriter):
                 if fresh:
                     lines[hour] = fresh
             for hour, fresh in lines.items():
-                # One write and one fsync per touched file per batch, then its ids.
+                # One write and one fsync per touched file per batch.
                 _append(self._root / hour_path(hour), b"".join(line for _, line in fresh))
-                ids.add(event_id for event_id, _ in fresh)
+            ids.add(event_id for fresh in lines.values() for event_id, _ in fresh)
         except BaseException:
             # A file may hold lines the index missed: read these hours back on the retry.
             self._read_back.difference_update(by_hour)

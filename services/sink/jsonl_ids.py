@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Final
 
-_CHUNK: Final = 500  # ids per lookup statement, well under SQLite's bound on parameters
+_CHUNK: Final = 512  # ids per lookup statement, well under SQLite's bound on parameters
 
 
 class WrittenIds:
@@ -45,7 +45,11 @@ class WrittenIds:
         found: set[str] = set()
         ids = iter(event_ids)
         while chunk := list(islice(ids, _CHUNK)):
-            marks = ",".join("?" * len(chunk))
+            # Padded to a power of two with its first id: a handful of statements to prepare
+            # and cache, not one per length (each holds hundreds of parameters in memory).
+            size = 1 << (len(chunk) - 1).bit_length()
+            chunk.extend(chunk[:1] * (size - len(chunk)))
+            marks = ",".join("?" * size)
             rows = self._db.execute(
                 f"SELECT event_id FROM written WHERE event_id IN ({marks})",  # only placeholders
                 chunk,
