@@ -30,6 +30,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -45,6 +46,7 @@ from services.sink.writer import BatchingWriter, event_json
 ARTICLES_DIR = "articles"
 _LOCK_NAME = ".writer.lock"
 _IDS_NAME = ".event_ids.sqlite"
+_READ_BACK_HOURS = 1024  # memory for hours, not ids: a few dozen bytes each
 _TAIL_CHUNK = 1 << 16
 _ID_PREFIX = b'{"event_id":"'
 
@@ -197,8 +199,9 @@ class JsonlWriter(BatchingWriter):
         super().__init__(batch_max=batch_max)
         self._root = data_dir
         self._ids: WrittenIds | None = None
-        self._read_back: set[datetime] = set()
-        """The hours whose files are in the index since the writer started."""
+        self._read_back: OrderedDict[datetime, None] = OrderedDict()
+        """Hours whose files are in the index since the writer started, the last touched last;
+        at most _READ_BACK_HOURS (one forgotten is read back again when touched)."""
         self._lock_fd: int | None = None
 
     def written_ids(self) -> int:
@@ -277,14 +280,18 @@ class JsonlWriter(BatchingWriter):
             ids.add(event_id for fresh in lines.values() for event_id, _ in fresh)
         except BaseException:
             # A file may hold lines the index missed: read these hours back on the retry.
-            self._read_back.difference_update(by_hour)
+            for hour in by_hour:
+                self._read_back.pop(hour, None)
             raise
 
     def _read_back_once(self, ids: WrittenIds, hour: datetime) -> None:
         """Put an hour file's ids in the index, the first time the writer touches the hour."""
         if hour in self._read_back:
+            self._read_back.move_to_end(hour)
             return
         path = self._root / hour_path(hour)
         if path.exists():
             ids.add(_read_ids(path))
-        self._read_back.add(hour)
+        self._read_back[hour] = None
+        if len(self._read_back) > _READ_BACK_HOURS:
+            self._read_back.popitem(last=False)

@@ -248,3 +248,25 @@ async def test_a_corrupt_line_inside_a_file_stops_writes_to_its_hour(tmp_path: P
         await writer.flush()
         assert writer.written_ids() == 2
     assert _read(path) == [make_event(1, fetched_at=NOW), make_event(2, fetched_at=NOW)]
+
+
+async def test_an_hour_forgotten_by_the_read_back_bound_is_read_back_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer remembers which hours it read back for a bounded number of hours; an hour
+    it forgot is read back again when touched, and its lines the index missed add nothing."""
+    monkeypatch.setattr("services.sink.jsonl._READ_BACK_HOURS", 2)
+    hours = [NOW + timedelta(hours=h) for h in range(3)]
+    async with _writer(tmp_path) as writer:
+        for h, at in enumerate(hours):
+            await writer.add([make_event(h, fetched_at=at)])
+            await writer.flush()
+        first = tmp_path / hour_path(hours[0].replace(minute=0, second=0, microsecond=0))
+        missed = make_event(10, fetched_at=hours[0])
+        with first.open("ab") as file:  # lines the index never saw
+            file.write(encode_line(missed))
+        fresh = make_event(11, fetched_at=hours[0])
+        await writer.add([make_event(0, fetched_at=hours[0]), missed, fresh])
+        await writer.flush()
+        assert writer.written_ids() == 5
+    assert _read(first) == [make_event(0, fetched_at=hours[0]), missed, fresh]
