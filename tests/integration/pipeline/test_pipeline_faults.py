@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from redis.asyncio import Redis
 
 from newsflow.run import Pipeline
-from schemas import DuplicateKind, RawPage
+from schemas import ArticleEvent, DuplicateKind, RawPage
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
@@ -32,6 +33,8 @@ from tests.integration.pipeline.harness import (
     until,
 )
 from tests.integration.pipeline.pages import (
+    Offline,
+    Page,
     corpus_pages,
     offline,
     pages_without_near_duplicates,
@@ -40,6 +43,7 @@ from tests.integration.pipeline.pages import (
 )
 
 CHUNK = 16
+read_event = ArticleEvent.model_validate
 HELD_BACK = 4
 """Chunks pushed only after the extra worker has left, so every fault happens mid-stream."""
 REBALANCE_S = 45.0
@@ -62,6 +66,45 @@ async def _stream(
     return accepted, rejected
 
 
+@asynccontextmanager
+async def _streaming(
+    pipeline: Pipeline, chunks: Sequence[Path]
+) -> AsyncIterator[Callable[[], Awaitable[tuple[int, int]]]]:
+    """Stream the chunks in the background; the yielded call releases the held-back chunks
+    (the faults are done) and returns (accepted, rejected) once every chunk is pushed."""
+    release = asyncio.Event()
+    stream = asyncio.create_task(_stream(pipeline, chunks, release))
+
+    async def finish() -> tuple[int, int]:
+        assert not stream.done(), "the stream ended before the faults"
+        release.set()
+        return await asyncio.wait_for(stream, 120)
+
+    try:
+        yield finish
+    finally:
+        release.set()
+        stream.cancel()
+
+
+def _chunks(directory: Path, pages: Sequence[Page]) -> list[Path]:
+    return [
+        write_pages(directory / f"chunk-{i:03d}.jsonl", pages[i : i + CHUNK])
+        for i in range(0, len(pages), CHUNK)
+    ]
+
+
+def _assert_offline_ids_once_as_originals(
+    landed: Sequence[tuple[str, str, int, str | None]], expected: Offline
+) -> None:
+    """(event_id, page_id, position, duplicate_of) of what landed: offline's ids, each once,
+    every one an original found where offline found it."""
+    assert sorted(event_id for event_id, *_ in landed) == sorted(expected.event_ids)
+    assert [row for row in landed if row[3] is not None] == []
+    slots = expected.slots
+    assert [row for row in landed if (row[1], row[2]) not in slots[row[0]]] == []
+
+
 async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_nothing(
     tmp_path: Path, postgres_dsn: str, pg_schema: str, redis_url: str, redis_prefix: str
 ) -> None:
@@ -71,10 +114,7 @@ async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_
     assert expected.count(DuplicateKind.EXACT) > 0
     assert expected.count(DuplicateKind.NEAR) == 0
     assert similar_pairs(expected.events) == []
-    chunks = [
-        write_pages(tmp_path / f"chunk-{i:03d}.jsonl", pages[i : i + CHUNK])
-        for i in range(0, len(pages), CHUNK)
-    ]
+    chunks = _chunks(tmp_path, pages)
     env = {
         "NEWSFLOW_DATA_DIR": str(tmp_path / "data"),
         "NEWSFLOW_SINK": "postgres",
@@ -92,39 +132,29 @@ async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_
     async def members() -> frozenset[str]:
         return await group_members(pipeline.kafka, ENRICH_GROUP)
 
-    async with running(env) as pipeline:
-        release = asyncio.Event()
-        stream = asyncio.create_task(_stream(pipeline, chunks, release))
-        try:
-            first = await until(
-                members, lambda m: len(m) == 2, timeout=REBALANCE_S, what="2 workers"
-            )
-            at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first rows")
-            victim = pipeline.supervisor.children["enrich-0"]
-            assert victim.process is not None
-            os.kill(victim.process.pid, signal.SIGKILL)
-            # The dead member is expelled and the restarted one joins: two members again, not
-            # the same two (a busy survivor may also rejoin under a new id, so no more is said).
-            await until(
-                members,
-                lambda m: len(m) == 2 and m != first,
-                timeout=REBALANCE_S,
-                what="enrich-0 restarted and rejoined",
-            )
-            extra = await start_service(pipeline, "enrich-2", "enrich")
-            await until(
-                members, lambda m: len(m) == 3, timeout=REBALANCE_S, what="the extra worker joined"
-            )
-            await pipeline.supervisor.stop(["enrich-2"])
-            await until(
-                members, lambda m: len(m) == 2, timeout=REBALANCE_S, what="the extra worker left"
-            )
-            assert not stream.done(), "the stream ended before the faults"
-            release.set()
-            accepted, rejected = await asyncio.wait_for(stream, 120)
-        finally:
-            release.set()
-            stream.cancel()
+    async with running(env) as pipeline, _streaming(pipeline, chunks) as finish:
+        first = await until(members, lambda m: len(m) == 2, timeout=REBALANCE_S, what="2 workers")
+        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first rows")
+        victim = pipeline.supervisor.children["enrich-0"]
+        assert victim.process is not None
+        os.kill(victim.process.pid, signal.SIGKILL)
+        # The dead member is expelled and the restarted one joins: two members again, not
+        # the same two (a busy survivor may also rejoin under a new id, so no more is said).
+        await until(
+            members,
+            lambda m: len(m) == 2 and m != first,
+            timeout=REBALANCE_S,
+            what="enrich-0 restarted and rejoined",
+        )
+        extra = await start_service(pipeline, "enrich-2", "enrich")
+        await until(
+            members, lambda m: len(m) == 3, timeout=REBALANCE_S, what="the extra worker joined"
+        )
+        await pipeline.supervisor.stop(["enrich-2"])
+        await until(
+            members, lambda m: len(m) == 2, timeout=REBALANCE_S, what="the extra worker left"
+        )
+        accepted, rejected = await finish()
         await drained(pipeline)
         rows = await table_rows(postgres_dsn, pg_schema)
 
@@ -133,10 +163,9 @@ async def test_a_killed_worker_and_a_worker_joining_and_leaving_lose_and_double_
     assert victim.restarts == 1
     assert extra.process is not None
     assert extra.process.returncode == 0
-    assert [row.event_id for row in rows] == sorted(expected.event_ids)
-    assert [row for row in rows if row.duplicate_of is not None] == []
-    slots = expected.slots
-    assert [row for row in rows if (row.page_id, row.position) not in slots[row.event_id]] == []
+    _assert_offline_ids_once_as_originals(
+        [(row.event_id, row.page_id, row.position, row.duplicate_of) for row in rows], expected
+    )
 
 
 async def test_with_the_default_stores_a_killed_worker_and_a_killed_sink_lose_and_double_nothing(
@@ -149,45 +178,32 @@ async def test_with_the_default_stores_a_killed_worker_and_a_killed_sink_lose_an
     expected = await offline(pages)
     assert expected.count(DuplicateKind.EXACT) > 0
     assert similar_pairs(expected.events) == []
-    chunks = [
-        write_pages(tmp_path / f"chunk-{i:03d}.jsonl", pages[i : i + CHUNK])
-        for i in range(0, len(pages), CHUNK)
-    ]
+    chunks = _chunks(tmp_path, pages)
     data_dir = tmp_path / "data"
     env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
 
     async def landed() -> int:
         return len(file_events(data_dir))
 
-    async with running(env) as pipeline:
-        release = asyncio.Event()
-        stream = asyncio.create_task(_stream(pipeline, chunks, release))
-        try:
-            at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
-            killed = [pipeline.supervisor.children[name] for name in ("enrich-1", "sink")]
-            for child in killed:
-                assert child.process is not None
-                os.kill(child.process.pid, signal.SIGKILL)
-            await until(
-                landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
-            )
-            assert not stream.done(), "the stream ended before the faults"
-            release.set()
-            accepted, rejected = await asyncio.wait_for(stream, 120)
-        finally:
-            release.set()
-            stream.cancel()
+    async with running(env) as pipeline, _streaming(pipeline, chunks) as finish:
+        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
+        killed = [pipeline.supervisor.children[name] for name in ("enrich-1", "sink")]
+        for child in killed:
+            assert child.process is not None
+            os.kill(child.process.pid, signal.SIGKILL)
+        await until(
+            landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
+        )
+        accepted, rejected = await finish()
         await drained(pipeline)
         events = file_events(data_dir)
 
     assert (accepted, rejected) == (len(pages), 0)
     assert [child.restarts for child in killed] == [1, 1]
-    assert sorted(str(e["event_id"]) for e in events) == sorted(expected.event_ids)
-    assert [e for e in events if e["duplicate_of"] is not None] == []
-    slots = expected.slots
-    assert [
-        e for e in events if (e["page_id"], e["position"]) not in slots[str(e["event_id"])]
-    ] == []
+    _assert_offline_ids_once_as_originals(
+        [(e.event_id, e.page_id, e.position, e.duplicate_of) for e in map(read_event, events)],
+        expected,
+    )
 
 
 async def test_an_original_published_after_its_exact_duplicate_still_lands_as_the_original(
