@@ -21,7 +21,8 @@ sink process, before and after a restart. The files stay the truth: an hour's id
 appended to the index after its lines are fsynced, and the first batch that touches an hour
 after the writer started reads that hour's file back into the index first, which puts back
 whatever a crash between an append and the index's commit left out (a replay touches the
-hours written last). Deleting the index loses only the ids of the hours not touched since.
+hours written last). A start without an index (the first, or after it was deleted) builds it
+from every file.
 """
 
 from __future__ import annotations
@@ -229,6 +230,12 @@ class JsonlWriter(BatchingWriter):
             await asyncio.to_thread(work, *args)
         except (OSError, sqlite3.OperationalError) as exc:
             raise SinkUnavailable(f"JSONL I/O under {self._root} failed: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            index = self._root / ARTICLES_DIR / _IDS_NAME
+            raise SinkError(
+                f"the event id index {index} is unusable ({exc}): stop the sink and delete it"
+                " (with its -wal and -shm files); the next start rebuilds it from the files"
+            ) from exc
 
     def _open_sync(self) -> None:
         articles = self._root / ARTICLES_DIR
@@ -240,14 +247,28 @@ class JsonlWriter(BatchingWriter):
             os.close(fd)
             raise SinkUnavailable(f"another sink is writing to {articles}") from exc
         self._lock_fd = fd
+        ids = self._ids = WrittenIds(articles / _IDS_NAME)
         files = 0
         for path in self._hour_files():
-            # Ids are read back when an hour is touched; here only what a crash left is repaired.
-            with path.open("r+b") as file:
-                _cut_torn_tail(file.fileno(), path)
+            if not ids.built:
+                # A new index (first start, or the old one deleted) learns every file's ids,
+                # again at the next start if this one stops half-way.
+                self._build_from(ids, path)
+            else:
+                # Ids are read back when an hour is touched; here only a crash's tail is cut.
+                with path.open("r+b") as file:
+                    _cut_torn_tail(file.fileno(), path)
             files += 1
-        self._ids = WrittenIds(articles / _IDS_NAME)
-        _log.info("jsonl_writer_started", data_dir=str(self._root), hour_files=files)
+        ids.mark_built()
+        _log.info("jsonl_writer_started", data_dir=str(self._root), hour_files=files, ids=len(ids))
+
+    @staticmethod
+    def _build_from(ids: WrittenIds, path: Path) -> None:
+        try:
+            ids.add(_read_ids(path))
+        except SinkError as exc:
+            # Writes to that hour fail until the file is repaired; the rest can go on.
+            _log.error("jsonl_file_unreadable", path=str(path), error=str(exc))
 
     def _hour_files(self) -> Iterable[Path]:
         for path in sorted((self._root / ARTICLES_DIR).glob("*/*/*/*.jsonl")):

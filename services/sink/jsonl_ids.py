@@ -33,12 +33,18 @@ class WrittenIds:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS written (event_id TEXT PRIMARY KEY) WITHOUT ROWID"
+            self._db.executescript(
+                "BEGIN IMMEDIATE;"
+                "CREATE TABLE IF NOT EXISTS written (event_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+                "CREATE TABLE IF NOT EXISTS built (at TEXT NOT NULL);"
+                "COMMIT;"
             )
+            (built,) = self._db.execute("SELECT count(*) FROM built").fetchone()
         except sqlite3.Error:
             self._db.close()
             raise
+        self.built = bool(built)
+        """Whether the index was ever built from the files already there (`mark_built`)."""
 
     def known(self, event_ids: Collection[str]) -> set[str]:
         """Those of `event_ids` the index holds."""
@@ -68,6 +74,12 @@ class WrittenIds:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def mark_built(self) -> None:
+        """Note that every file's ids are in (a new index learns them once, see JsonlWriter)."""
+        if not self.built:
+            self._db.execute("INSERT INTO built (at) VALUES (datetime('now'))")
+            self.built = True
 
     def __len__(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM written").fetchone()

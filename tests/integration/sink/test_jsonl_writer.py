@@ -270,3 +270,36 @@ async def test_an_hour_forgotten_by_the_read_back_bound_is_read_back_again(
         await writer.flush()
         assert writer.written_ids() == 5
     assert _read(first) == [make_event(0, fetched_at=hours[0]), missed, fresh]
+
+
+async def test_a_start_without_the_index_builds_it_from_every_file(tmp_path: Path) -> None:
+    """Files written before the index existed, or with it deleted: the next start learns every
+    file's ids, so a copy of an old article in a new hour still gets no line."""
+    old = [make_event(n, fetched_at=NOW - timedelta(days=30 + n)) for n in range(3)]
+    async with _writer(tmp_path) as writer:
+        await writer.add(old)
+        await writer.flush()
+    written = _all_lines(tmp_path)
+    for leftover in (tmp_path / "articles").glob(".event_ids.sqlite*"):
+        leftover.unlink()
+    async with _writer(tmp_path) as rebuilt:
+        assert rebuilt.written_ids() == 3
+        await rebuilt.add([make_event(1, fetched_at=NOW)])
+        await rebuilt.flush()
+    assert _all_lines(tmp_path) == written
+
+
+async def test_an_unusable_index_stops_the_writer_with_what_to_do(tmp_path: Path) -> None:
+    """An index that is not a database is not retried: the error names it and the way out."""
+    index = tmp_path / "articles" / ".event_ids.sqlite"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(b"not a database, " * 512)
+    writer = _writer(tmp_path)
+    with pytest.raises(SinkError, match=r"\.event_ids\.sqlite is unusable.*delete it") as caught:
+        await writer.start()
+    assert caught.value.retriable is False
+    index.unlink()
+    async with _writer(tmp_path) as fresh:
+        await fresh.add([make_event(1)])
+        await fresh.flush()
+        assert fresh.written_ids() == 1
