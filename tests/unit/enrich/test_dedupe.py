@@ -372,13 +372,18 @@ async def test_scenario_in_memory(scenario: Callable[[Deduper], Awaitable[None]]
     await scenario(Deduper(InMemoryDedupeStore()))
 
 
+def day_items(day: int) -> tuple[datetime, list[Fingerprint]]:
+    """Day `day`'s fetch time and three distinct articles fetched then."""
+    at = FETCHED + timedelta(days=day)
+    return at, [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+
+
 async def test_memory_is_bounded_by_the_window() -> None:
     """A month of articles leaves only the last window and lateness's worth on record."""
     store = InMemoryDedupeStore()
     deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=0)
     for day in range(30):
-        at = FETCHED + timedelta(days=day)
-        page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        at, page = day_items(day)
         await deduper.judge([*page, fp(TRAM, f"p{day}#3", at)])
         # Today's batch, and the four days before it within window and lateness of the
         # newest before it: three items a day, and TRAM once.
@@ -404,8 +409,7 @@ async def test_a_stalled_partition_holds_back_at_most_the_max_skew() -> None:
     )
     await deduper.judge([fp(STORM, "stalled#0")], {"raw/0": FETCHED})
     for day in range(30):
-        at = FETCHED + timedelta(days=day)
-        page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        at, page = day_items(day)
         await deduper.judge(page, {"raw/1": at})
         # Before day d's batch the horizon is max(day 0, day d-1 - skew) - window - lateness:
         # days d-6 to d stay once the skew is reached, and the stalled STORM until then.
@@ -419,8 +423,7 @@ async def test_the_oldest_go_only_beyond_the_minimum_of_records() -> None:
     store = InMemoryDedupeStore()
     deduper = Deduper(store, window=timedelta(days=2), lateness=timedelta(days=1), min_records=20)
     for day in range(30):
-        at = FETCHED + timedelta(days=day)
-        page = [fp((f"Day {day} item {i}", POWER[1]), f"p{day}#{i}", at) for i in range(3)]
+        at, page = day_items(day)
         await deduper.judge([*page, fp(TRAM, f"p{day}#3", at)])
         assert len(store) <= 20 + 3
     assert len(store) == 20 + 3
