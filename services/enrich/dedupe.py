@@ -30,6 +30,10 @@ fetched_at order get the verdicts of a store that forgets nothing, however they 
 partitions at different speeds, up to the maximum skew. Stores forget only while they hold
 more than a minimum of records (default 10,000), so a few thousand pages are judged against
 everything before them within the window, whatever their order.
+
+Known batch dependence: a fingerprint whose record gives way (above) takes the record's place
+at once, so an article registered before it in the same batch no longer has the old record as
+a candidate (``_candidates`` checks the seq), while with the copy in a later batch it does.
 """
 
 from __future__ import annotations
