@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Self, TypeVar
 
+from newsflow.sqlite_in import in_chunks
 from services.enrich.dedupe import (
     WINDOW_ONLY,
     RegisterStep,
@@ -69,7 +70,6 @@ DROP TABLE IF EXISTS dedupe_bands;
 DELETE FROM dedupe_meta WHERE name = 'newest';
 INSERT OR IGNORE INTO dedupe_meta (name, value) VALUES ('seq', 0), ('evicted', 0);
 """
-_CHUNK: Final = 500  # bound variables per IN (...) query
 _R = TypeVar("_R")
 
 
@@ -271,9 +271,7 @@ def _register_locked(
 
 def _signatures(db: sqlite3.Connection, event_ids: list[str]) -> dict[str, StoredSignature]:
     found = {}
-    for start in range(0, len(event_ids), _CHUNK):
-        chunk = event_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for marks, chunk in in_chunks(event_ids):
         rows = db.execute(
             "SELECT event_id, owner, seq, fetched_at, signature FROM dedupe_events"
             f" WHERE event_id IN ({marks})",

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable
-from itertools import islice
 from pathlib import Path
-from typing import Final
 
-_CHUNK: Final = 512  # ids per lookup statement, well under SQLite's bound on parameters
+from newsflow.sqlite_in import in_chunks
 
 
 class WrittenIds:
@@ -49,13 +47,7 @@ class WrittenIds:
     def known(self, event_ids: Collection[str]) -> set[str]:
         """Those of `event_ids` the index holds."""
         found: set[str] = set()
-        ids = iter(event_ids)
-        while chunk := list(islice(ids, _CHUNK)):
-            # Padded to a power of two with its first id: a handful of statements to prepare
-            # and cache, not one per length (each holds hundreds of parameters in memory).
-            size = 1 << (len(chunk) - 1).bit_length()
-            chunk.extend(chunk[:1] * (size - len(chunk)))
-            marks = ",".join("?" * size)
+        for marks, chunk in in_chunks(event_ids):
             rows = self._db.execute(
                 f"SELECT event_id FROM written WHERE event_id IN ({marks})",  # only placeholders
                 chunk,
