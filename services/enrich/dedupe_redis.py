@@ -31,7 +31,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
-from services.enrich.dedupe import (
+from services.enrich.dedupe_store import (
     WINDOW_ONLY,
     RegisterStep,
     Registration,

@@ -34,7 +34,8 @@ from types import TracebackType
 from typing import Final, Self, TypeVar
 
 from newsflow.sqlite_in import in_chunks
-from services.enrich.dedupe import (
+from services.enrich.dedupe_memory import InMemoryDedupeStore
+from services.enrich.dedupe_store import (
     WINDOW_ONLY,
     RegisterStep,
     Registration,
@@ -45,7 +46,6 @@ from services.enrich.dedupe import (
     merge_lanes,
     to_micros,
 )
-from services.enrich.dedupe_memory import InMemoryDedupeStore
 from services.enrich.errors import DedupeStoreError
 from services.enrich.fingerprint import Fingerprint
 

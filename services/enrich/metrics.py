@@ -21,7 +21,7 @@ from newsflow.metrics import (
     register_base_metrics,
 )
 from schemas import DeadLetterReason, DuplicateKind
-from services.enrich.dedupe import (
+from services.enrich.dedupe_store import (
     WINDOW_ONLY,
     DedupeStore,
     Registration,

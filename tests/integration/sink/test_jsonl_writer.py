@@ -173,9 +173,10 @@ async def test_the_same_article_in_another_hour_gets_no_second_line_even_after_a
 async def test_lines_the_index_missed_are_read_back_before_the_hour_is_written(
     tmp_path: Path, index: str
 ) -> None:
-    """Lines appended without their ids reaching the index (a crash between the two, or an
-    index deleted) are read back the first time a writer touches their hour: replaying them
-    adds nothing, and only the new event of the hour is appended."""
+    """Lines appended without their ids reaching the index (a crash between the two) are read
+    back the first time a writer touches their hour, or, with the index deleted, built into a
+    new one at start: replaying them adds nothing, and only the new event of the hour is
+    appended."""
     old = [make_event(n, fetched_at=NOW - timedelta(days=30)) for n in range(3)]
     async with _writer(tmp_path) as writer:
         await writer.add(old[:1])
