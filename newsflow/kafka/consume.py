@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -29,6 +29,7 @@ from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.protocol.group import LeaveGroupRequest
 
+from newsflow.kafka.merge import OrderKey, PartitionMerge
 from newsflow.settings import KafkaSettings
 
 _log = structlog.get_logger(__name__)
@@ -80,9 +81,13 @@ class BatchConsumer:
         retry_backoff_s: float = 0.1,
         max_retry_backoff_s: float = 5.0,
         on_assigned: Callable[[frozenset[PartitionKey]], None] | None = None,
+        order: Callable[[Message], OrderKey] | None = None,
     ) -> None:
         """`on_assigned` is called on the loop after each join of the group, with the
-        partitions this member now owns (possibly none: the member has still joined)."""
+        partitions this member now owns (possibly none: the member has still joined).
+
+        `order`: hand batches out in this order across the member's partitions (a
+        `PartitionMerge`), not fetch by fetch; None for fetch order."""
         self._settings = settings
         self._topics = list(topics)
         self._group_id = group_id
@@ -100,6 +105,7 @@ class BatchConsumer:
         self._running = False
         self._generation = 0
         self._next_offsets: dict[TopicPartition, int] = {}
+        self._merge = PartitionMerge[TopicPartition, Message](order) if order else None
 
     async def run(self) -> None:
         """Join the group and handle batches until `stop()`; leave the group on the way out."""
@@ -124,18 +130,25 @@ class BatchConsumer:
             await consumer.start()
             self._consumer = consumer
             while not self._stop_requested.is_set():
-                batches = await consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
-                )
-                # Read after getmany, not before: a rebalance that ends while getmany waits
-                # hands it records of the new assignment (aiokafka waits for the assignment
-                # and drops what was fetched before), and the position has moved past them.
-                generation = self._generation
-                if batches:
-                    await self._process(consumer, batches, generation)
+                if self._merge is None:
+                    batches = await consumer.getmany(
+                        timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
+                    )
+                    # Read after getmany, not before: a rebalance that ends while getmany
+                    # waits hands it records of the new assignment (aiokafka waits for the
+                    # assignment and drops what was fetched before), and the position has
+                    # moved past them.
+                    generation = self._generation
+                    messages = [message_of(r) for records in batches.values() for r in records]
+                else:
+                    messages, generation = await self._merged(consumer, self._merge)
+                if messages:
+                    await self._process(consumer, messages, generation)
         finally:
             self._consumer = None
             self._next_offsets.clear()
+            if self._merge is not None:
+                self._merge.clear()
             member = _generation_zero_member(consumer)
             # Leaves the group without committing: anything unhandled is redelivered.
             await consumer.stop()
@@ -183,14 +196,40 @@ class BatchConsumer:
                 lags[PartitionKey(tp.topic, tp.partition)] = max(high - position, 0)
         return lags
 
+    async def _merged(
+        self, consumer: AIOKafkaConsumer, merge: PartitionMerge[TopicPartition, Message]
+    ) -> tuple[list[Message], int]:
+        # The next batch in `order` across the owned partitions: fetch for the partitions the
+        # merge waits for (or for all when nothing waits), then take what the merge allows.
+        # A fetch for starved partitions that brings nothing in a poll timeout (their records
+        # are gone, or the broker is slow) lets the waiting records go in key order anyway.
+        s = self._settings
+        owned = consumer.assignment()
+        caught_up = await _caught_up(consumer, owned)
+        starved = merge.starved(owned, caught_up.__contains__)
+        fetched = False
+        if starved or not len(merge):
+            batches = await consumer.getmany(
+                *starved, timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
+            )
+            for tp, records in batches.items():
+                merge.add(tp, map(message_of, records))
+                fetched = fetched or bool(records)
+            owned = consumer.assignment()
+            caught_up = await _caught_up(consumer, owned)
+        generation = self._generation  # after getmany, as in run()
+        messages = merge.take(s.max_batch, owned, caught_up.__contains__)
+        if not messages and starved and not fetched:
+            messages = merge.take_any(s.max_batch, owned)
+        return messages, generation
+
     async def _process(
-        self,
-        consumer: AIOKafkaConsumer,
-        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        generation: int,
+        self, consumer: AIOKafkaConsumer, messages: Sequence[Message], generation: int
     ) -> None:
-        messages = [message_of(record) for records in batches.values() for record in records]
-        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+        offsets: dict[TopicPartition, int] = {}
+        for message in messages:
+            tp = TopicPartition(message.topic, message.partition)
+            offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
         first = messages[0]
         async with self._batch_lock:
             if generation != self._generation:
@@ -242,6 +281,9 @@ class BatchConsumer:
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         self._generation += 1
         self._interrupt.set()
+        if self._merge is not None:
+            # Their new owner, maybe this member again, fetches them from the committed offsets.
+            self._merge.forget(revoked)
         async with self._batch_lock:
             for tp in revoked:
                 self._next_offsets.pop(tp, None)
@@ -262,6 +304,21 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is
             self._owner._on_assigned(
                 frozenset(PartitionKey(tp.topic, tp.partition) for tp in assigned)
             )
+
+
+async def _caught_up(
+    consumer: AIOKafkaConsumer, owned: Iterable[TopicPartition]
+) -> set[TopicPartition]:
+    # The owned partitions whose every record up to the last known highwater was handed out.
+    caught_up: set[TopicPartition] = set()
+    for tp in owned:
+        try:
+            high = consumer.highwater(tp)
+            if high is not None and await consumer.position(tp) >= high:
+                caught_up.add(tp)
+        except (IllegalStateError, AssertionError):
+            continue  # revoked meanwhile: the generation check drops whatever was taken
+    return caught_up
 
 
 def _generation_zero_member(consumer: AIOKafkaConsumer) -> str | None:

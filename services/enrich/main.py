@@ -22,7 +22,7 @@ from services.enrich.language import load_language_model
 from services.enrich.metrics import EnrichMetrics, TimedDedupeStore
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
-from services.enrich.worker import EnrichHandler, EnrichTopics
+from services.enrich.worker import EnrichHandler, EnrichTopics, accepted_key
 
 log = structlog.get_logger("newsflow.enrich")
 
@@ -89,6 +89,7 @@ async def serve(
                 client_id="newsflow-enrich",
                 health=health,
                 lag_gauge=metrics.consumer_lag,
+                order=accepted_key,
             )
         finally:
             health.drain()

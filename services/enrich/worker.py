@@ -50,7 +50,9 @@ def _lanes(pages: Sequence[RawPage], sources: Sequence[Message]) -> dict[str, da
     return lanes
 
 
-def _accepted_order(message: Message) -> tuple[int, int, int]:
+def accepted_key(message: Message) -> tuple[int, int, int]:
+    """A `pages.raw` record's place in the order ingest accepted pages (`accepted_order`):
+    the consumer merges its partitions in it, and each batch is judged in it."""
     return accepted_order(message.headers, message.timestamp_ms, message.partition, message.offset)
 
 
@@ -157,7 +159,7 @@ class EnrichHandler:
         sources: list[Message] = []
         # A batch comes partition by partition; dedupe sees its pages in the order ingest
         # accepted them instead, as offline enrich sees a file's pages in the file's order.
-        for message in sorted(messages, key=_accepted_order):
+        for message in sorted(messages, key=accepted_key):
             parsed = parse_page(message.value)
             if isinstance(parsed, Rejection):
                 with bound_to_record(message):

@@ -178,3 +178,42 @@ async def test_a_record_larger_than_one_fetch_still_arrives_whole(
 
     assert [m.key for m in received] == [b"small-1", b"large", b"small-2"]
     assert received[1].value == large
+
+
+async def test_with_an_order_batches_follow_it_across_partitions_fetched_one_at_a_time(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Records numbered in the order they were published, spread over three partitions,
+    come out in that order across partitions, though each fetch holds about one partition's
+    records (a small `fetch_max_bytes`) and each batch only a few of them."""
+    settings = kafka_settings.model_copy(update={"max_batch": 7, "fetch_max_bytes": 8 * 1024})
+    topic = f"ordered-{unique_name}"
+    await ensure_topics(settings, [topic], partitions=3)
+    value = b"x" * 512
+    records = [
+        Record(topic, f"key-{n % 17}".encode(), value, (("n", str(n).encode()),))
+        for n in range(300)
+    ]
+    for start in range(0, len(records), 30):
+        await _publish(settings, records[start : start + 30])
+
+    received: list[Message] = []
+    batches = 0
+
+    async def handler(batch: Sequence[Message]) -> None:
+        nonlocal batches
+        batches += 1
+        received.extend(batch)
+        if len(received) >= len(records):
+            consumer.request_stop()
+
+    def number(message: Message) -> tuple[int]:
+        return (int(dict(message.headers)["n"]),)
+
+    consumer = BatchConsumer(settings, [topic], f"g-{unique_name}", handler, order=number)
+    async with asyncio.timeout(WAIT_S):
+        await consumer.run()
+
+    assert len({m.partition for m in received}) == 3
+    assert batches >= len(records) // 7
+    assert [number(m)[0] for m in received] == list(range(300))

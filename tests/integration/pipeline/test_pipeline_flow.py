@@ -122,19 +122,21 @@ async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_t
 
 
 async def test_one_worker_gives_offline_verdicts_near_duplicates_included(tmp_path: Path) -> None:
-    """Pages accepted in one request and taken in one batch by one worker get offline's
-    verdicts, near duplicates included: the worker judges a batch's pages in the order ingest
-    accepted them (not partition by partition), as offline judges a file's in file order."""
-    pages = [sample_page(), *corpus_pages(60, 5)]
+    """One worker gives offline's verdicts, near duplicates included, however its batches
+    fall: it takes its partitions' records in the order ingest accepted the pages (a merge
+    across partitions, not fetch by fetch), as offline takes a file's pages in file order.
+    Batches of 20 records out of one fetch of every partition would otherwise go partition
+    by partition, and a near duplicate's later copy would come first."""
+    pages = [sample_page(), *corpus_pages(120, 5)]
     expected = await offline(pages)
     assert expected.count(DuplicateKind.NEAR) > 0
     feed = write_pages(tmp_path / "pages.jsonl", pages)
     data_dir = tmp_path / "data"
-    env = {**_files_with_duplicates(data_dir), "NEWSFLOW_KAFKA_MAX_BATCH": "500"}
+    env = {**_files_with_duplicates(data_dir), "NEWSFLOW_KAFKA_MAX_BATCH": "20"}
     async with running(env, enrich_workers=0) as pipeline:
         summary = await push(pipeline, feed, batch_size=len(pages))
         assert summary.accepted == len(pages)
-        # Started once every page is on the topic, so that its first batch holds them all.
+        # Started once every page is on the topic, so that its fetches hold every partition.
         await start_service(pipeline, "enrich-0", "enrich")
         await drained(pipeline)
         in_files = file_events(data_dir)
