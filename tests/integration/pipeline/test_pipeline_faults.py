@@ -1,9 +1,11 @@
-"""The pipeline under worker failures: a SIGKILLed enrich worker, a worker joining and leaving.
+"""The pipeline under worker failures: a SIGKILLed enrich worker or sink, a worker joining and
+leaving.
 
-Redis holds the shared dedupe state and PostgreSQL is the sink, as in a deployment with
-workers on several machines. The pages have exact duplicates but no near duplicates, so the
-set of originals does not depend on which worker handles which page when: the table must
-hold exactly offline's event ids, each once, every one an original.
+With several workers (Redis and PostgreSQL, as in a deployment on several machines, or the
+default stores) the pages have exact duplicates but no near duplicates, so the set of originals
+does not depend on which worker handles which page when: the sink must hold exactly offline's
+event ids, each once, every one an original. With one worker, `newsflow run`'s default, the
+pages have near duplicates too, and the originals must be offline's all the same.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from newsflow.run import Pipeline
+from newsflow.run import Pipeline, RunOptions
 from schemas import ArticleEvent, DuplicateKind, RawPage
 from services.enrich.dedupe_redis import RedisDedupeStore
 from services.enrich.process import PageProcessor
@@ -253,3 +255,48 @@ async def test_an_original_published_after_its_exact_duplicate_still_lands_as_th
         original.position,
         None,
     )
+
+
+async def test_one_worker_killed_mid_stream_still_lands_offline_originals_near_duplicates_included(
+    tmp_path: Path,
+) -> None:
+    """`newsflow run`'s default, one enrich worker, with the default stores: pages with near
+    duplicates streamed in chunks, the worker and the sink SIGKILLed and restarted mid-stream,
+    and the files hold exactly offline's originals, each once. With one worker the copy of a
+    near duplicate that is the original is offline's: the worker takes the pages in the order
+    they were accepted, and handles a batch again after a crash with the same verdicts."""
+    pages = list(corpus_pages(240, 13))
+    expected = await offline(pages)
+    assert expected.count(DuplicateKind.NEAR) > 0
+    originals = {event.event_id for event in expected.events if event.duplicate_of is None}
+    chunks = _chunks(tmp_path, pages)
+    data_dir = tmp_path / "data"
+    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
+
+    async def landed() -> int:
+        return len(file_events(data_dir))
+
+    workers = RunOptions().enrich_workers
+    assert workers == 1
+    async with (
+        running(env, enrich_workers=workers) as pipeline,
+        _streaming(pipeline, chunks) as finish,
+    ):
+        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
+        killed = [pipeline.supervisor.children[name] for name in ("enrich-0", "sink")]
+        for child in killed:
+            assert child.process is not None
+            os.kill(child.process.pid, signal.SIGKILL)
+        await until(
+            landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
+        )
+        accepted, rejected = await finish()
+        await drained(pipeline)
+        events = list(map(read_event, file_events(data_dir)))
+
+    assert (accepted, rejected) == (len(pages), 0)
+    assert [child.restarts for child in killed] == [1, 1]
+    in_files = [event.event_id for event in events]
+    assert sorted(in_files) == sorted(originals)
+    slots = expected.slots
+    assert [e.event_id for e in events if (e.page_id, e.position) not in slots[e.event_id]] == []
