@@ -96,6 +96,36 @@ def _chunks(directory: Path, pages: Sequence[Page]) -> list[Path]:
     ]
 
 
+async def _files_through_kills(
+    chunks: Sequence[Path], data_dir: Path, *, workers: int, victims: Sequence[str]
+) -> tuple[int, int, list[ArticleEvent]]:
+    """Stream the chunks to a pipeline with the default stores (SQLite dedupe, JSONL files
+    under `data_dir`), SIGKILL `victims` once lines land, let the supervisor restart them,
+    drain; (accepted, rejected, the events in the files)."""
+    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
+
+    async def landed() -> int:
+        return len(file_events(data_dir))
+
+    async with (
+        running(env, enrich_workers=workers) as pipeline,
+        _streaming(pipeline, chunks) as finish,
+    ):
+        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
+        killed = [pipeline.supervisor.children[name] for name in victims]
+        for child in killed:
+            assert child.process is not None
+            os.kill(child.process.pid, signal.SIGKILL)
+        await until(
+            landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
+        )
+        accepted, rejected = await finish()
+        await drained(pipeline)
+        events = list(map(read_event, file_events(data_dir)))
+    assert [child.restarts for child in killed] == [1] * len(victims)
+    return accepted, rejected, events
+
+
 def _assert_offline_ids_once_as_originals(
     landed: Sequence[tuple[str, str, int, str | None]], expected: Offline
 ) -> None:
@@ -182,29 +212,13 @@ async def test_with_the_default_stores_a_killed_worker_and_a_killed_sink_lose_an
     assert similar_pairs(expected.events) == []
     chunks = _chunks(tmp_path, pages)
     data_dir = tmp_path / "data"
-    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
-
-    async def landed() -> int:
-        return len(file_events(data_dir))
-
-    async with running(env) as pipeline, _streaming(pipeline, chunks) as finish:
-        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
-        killed = [pipeline.supervisor.children[name] for name in ("enrich-1", "sink")]
-        for child in killed:
-            assert child.process is not None
-            os.kill(child.process.pid, signal.SIGKILL)
-        await until(
-            landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
-        )
-        accepted, rejected = await finish()
-        await drained(pipeline)
-        events = file_events(data_dir)
+    accepted, rejected, events = await _files_through_kills(
+        chunks, data_dir, workers=2, victims=("enrich-1", "sink")
+    )
 
     assert (accepted, rejected) == (len(pages), 0)
-    assert [child.restarts for child in killed] == [1, 1]
     _assert_offline_ids_once_as_originals(
-        [(e.event_id, e.page_id, e.position, e.duplicate_of) for e in map(read_event, events)],
-        expected,
+        [(e.event_id, e.page_id, e.position, e.duplicate_of) for e in events], expected
     )
 
 
@@ -271,31 +285,13 @@ async def test_one_worker_killed_mid_stream_still_lands_offline_originals_near_d
     originals = {event.event_id for event in expected.events if event.duplicate_of is None}
     chunks = _chunks(tmp_path, pages)
     data_dir = tmp_path / "data"
-    env = {"NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_EMIT_DUPLICATES": "false"}
-
-    async def landed() -> int:
-        return len(file_events(data_dir))
-
     workers = RunOptions().enrich_workers
     assert workers == 1
-    async with (
-        running(env, enrich_workers=workers) as pipeline,
-        _streaming(pipeline, chunks) as finish,
-    ):
-        at_kill = await until(landed, lambda n: n > 0, timeout=REBALANCE_S, what="first lines")
-        killed = [pipeline.supervisor.children[name] for name in ("enrich-0", "sink")]
-        for child in killed:
-            assert child.process is not None
-            os.kill(child.process.pid, signal.SIGKILL)
-        await until(
-            landed, lambda n: n > at_kill, timeout=REBALANCE_S, what="lines after the kills"
-        )
-        accepted, rejected = await finish()
-        await drained(pipeline)
-        events = list(map(read_event, file_events(data_dir)))
+    accepted, rejected, events = await _files_through_kills(
+        chunks, data_dir, workers=workers, victims=("enrich-0", "sink")
+    )
 
     assert (accepted, rejected) == (len(pages), 0)
-    assert [child.restarts for child in killed] == [1, 1]
     in_files = [event.event_id for event in events]
     assert sorted(in_files) == sorted(originals)
     slots = expected.slots
