@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -57,6 +58,11 @@ class PartitionKey(NamedTuple):
 
 Handler = Callable[[Sequence[Message]], Awaitable[None]]
 """Handles one batch; returns only once every output of the batch is acknowledged."""
+
+
+_STARVED_S = 10.0
+"""How long a merge waits for starved partitions before it hands out what it holds. Waiting
+is normal: a partition just assigned has no position yet, a fetch can take a while."""
 
 
 def _group_request_timeout_ms(settings: KafkaSettings) -> int:
@@ -106,6 +112,7 @@ class BatchConsumer:
         self._generation = 0
         self._next_offsets: dict[TopicPartition, int] = {}
         self._merge = PartitionMerge[TopicPartition, Message](order) if order else None
+        self._starved_since = time.monotonic()
 
     async def run(self) -> None:
         """Join the group and handle batches until `stop()`; leave the group on the way out."""
@@ -201,8 +208,8 @@ class BatchConsumer:
     ) -> tuple[list[Message], int]:
         # The next batch in `order` across the owned partitions: fetch for the partitions the
         # merge waits for (or for all when nothing waits), then take what the merge allows.
-        # A fetch for starved partitions that brings nothing in a poll timeout (their records
-        # are gone, or the broker is slow) lets the waiting records go in key order anyway.
+        # Starved partitions that bring nothing for _STARVED_S (their records are gone, or
+        # the broker is stuck) let the waiting records go in key order anyway.
         s = self._settings
         owned = consumer.assignment()
         caught_up = await _caught_up(consumer, owned)
@@ -219,7 +226,13 @@ class BatchConsumer:
             caught_up = await _caught_up(consumer, owned)
         generation = self._generation  # after getmany, as in run()
         messages = merge.take(s.max_batch, owned, caught_up.__contains__)
-        if not messages and starved and not fetched:
+        now = time.monotonic()
+        if messages or fetched or not starved:
+            self._starved_since = now
+        elif now - self._starved_since > _STARVED_S:
+            # Nothing came for the starved partitions in all that time (a position being
+            # reset, records gone): better records out of order than none at all.
+            _log.warning("partitions starved, handing out records out of order")
             messages = merge.take_any(s.max_batch, owned)
         return messages, generation
 
