@@ -31,9 +31,14 @@ partitions at different speeds, up to the maximum skew. Stores forget only while
 more than a minimum of records (default 10,000), so a few thousand pages are judged against
 everything before them within the window, whatever their order.
 
-Known batch dependence: a fingerprint whose record gives way (above) takes the record's place
-at once, so an article registered before it in the same batch no longer has the old record as
-a candidate (``_candidates`` checks the seq), while with the copy in a later batch it does.
+A fingerprint whose record gives way (above) takes the record's place at once, and an article
+registered before it in the same call would no longer meet the old record as a candidate
+(``_candidates`` checks the seq), while with the copy in a later batch it would. So ``judge``
+looks the batch's event ids up first and registers and decides it in runs that end before
+each such copy: verdicts do not depend on how pages are batched. A batch handled again after
+a crash between such a copy's registration and the commit is not split the same way (the
+copy is then on record as itself), and an article before it in that batch can then come out
+original where it came out a near duplicate the first time.
 """
 
 from __future__ import annotations
@@ -150,6 +155,32 @@ class Deduper:
         """
         if not fingerprints:
             return []
+        verdicts: list[Verdict] = []
+        start = 0
+        for stop in [*await self._replacing(fingerprints), len(fingerprints)]:
+            verdicts.extend(await self._judge_run(fingerprints[start:stop], lanes))
+            start = stop
+        return verdicts
+
+    async def _replacing(self, fingerprints: Sequence[Fingerprint]) -> list[int]:
+        # The positions (past the first) of fingerprints whose record gives way: an exact
+        # copy fetched more than the window after the one on record. The batch is judged in
+        # runs that end before each, so that the articles before it still meet the old
+        # record as a candidate, as they would with the copy in a later batch.
+        held = await self._store.signatures({fingerprint.event_id for fingerprint in fingerprints})
+        records = {event_id: (r.owner, r.fetched_at) for event_id, r in held.items()}
+        cuts: list[int] = []
+        for index, fingerprint in enumerate(fingerprints):
+            record = records.get(fingerprint.event_id)
+            if record is None or not record_stands(*record, fingerprint, self._window):
+                if record is not None and index > 0:
+                    cuts.append(index)
+                records[fingerprint.event_id] = (fingerprint.owner, fingerprint.fetched_at)
+        return cuts
+
+    async def _judge_run(
+        self, fingerprints: Sequence[Fingerprint], lanes: Mapping[str, datetime] | None
+    ) -> list[Verdict]:
         registrations = await self._store.register(
             fingerprints, window=self._window, retention=self._retention, lanes=lanes
         )

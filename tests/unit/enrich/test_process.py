@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.corpus import generate_pages
 from schemas import ContentType, DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
@@ -101,3 +102,27 @@ async def test_pages_without_articles_are_rejected_with_a_reason() -> None:
         DeadLetterReason.UNDECODABLE,
     }
     assert all(not o.events for o in outcomes)
+
+
+async def test_verdicts_do_not_depend_on_how_the_pages_are_batched() -> None:
+    """Generated pages spanning weeks, with exact copies seen again past the window (original
+    again) and near duplicates of their first sighting: one batch, batches of offline's 256,
+    of 100 and of 7 give every article the same verdict, as the pipeline's batches must."""
+    pages = [RawPage.model_validate(g.page) for g in generate_pages(400, seed=7)]
+    runs = []
+    for size in (len(pages), 256, 100, 7):
+        processor = _processor()
+        verdicts = {}
+        for start in range(0, len(pages), size):
+            for outcome in await processor.process(pages[start : start + size]):
+                for e in outcome.events:
+                    verdicts[e.page_id, e.position] = (e.event_id, e.duplicate_of, e.duplicate_kind)
+        runs.append(verdicts)
+    kinds = [kind for _, _, kind in runs[0].values()]
+    assert DuplicateKind.NEAR in kinds
+    assert DuplicateKind.EXACT in kinds
+    originals = [event_id for event_id, of, _ in runs[0].values() if of is None]
+    assert len(originals) > len(set(originals))  # some article is original twice
+    assert runs[1] == runs[0]
+    assert runs[2] == runs[0]
+    assert runs[3] == runs[0]
