@@ -23,7 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("NEWSFLOW_PUSH_TOKEN"),
         help="bearer token for ingest (default: $NEWSFLOW_PUSH_TOKEN)",
     )
-    parser.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight")
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=1,
+        help="requests in flight (default 1: ingest then takes the pages in the inputs' order, "
+        "which decides which copy of a near duplicate is the original)",
+    )
     parser.add_argument("--source", help="source of raw pages (default: inferred per page)")
     parser.add_argument(
         "--fetched-at",

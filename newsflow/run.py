@@ -355,7 +355,7 @@ async def run_command(
                 [Path(p) for p in feed],
                 base_url=pipeline.base_url,
                 token=None,
-                concurrency=4,
+                concurrency=1,  # in the files' order, as `newsflow push` by default
                 source=None,
                 fetched_at=None,
                 batch_size=100,
