@@ -58,9 +58,9 @@ class PartitionMerge(Generic[P, M]):
         one is, its next record could come before any waiting one, so taking stops there.
         """
         taken: list[M] = []
-        heads = {p: queue for p, queue in self._waiting.items() if queue and p in owned}
-        if any(not self._waiting.get(p) and not caught_up(p) for p in owned):
+        if self.starved(owned, caught_up):
             return taken
+        heads = {p: queue for p, queue in self._waiting.items() if queue and p in owned}
         key = self._key
         while heads and len(taken) < limit:
             partition = min(heads, key=lambda p: key(heads[p][0]))

@@ -151,7 +151,7 @@ class Deduper:
         candidate, so a duplicate of a story seen hundreds of times is usually decided by
         its first few comparisons; an article like none of its candidates still meets them
         all. Raises DedupeStoreError (retriable) when the store fails; judging the batch
-        again gives the same verdicts.
+        again gives the same verdicts (one rare exception: see the module docstring).
         """
         if not fingerprints:
             return []

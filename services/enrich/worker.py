@@ -157,8 +157,10 @@ class EnrichHandler:
         batch = _Batch(records=[], emitted=[], duplicates=[], reasons=[])
         pages: list[RawPage] = []
         sources: list[Message] = []
-        # A batch comes partition by partition; dedupe sees its pages in the order ingest
-        # accepted them instead, as offline enrich sees a file's pages in the file's order.
+        # Dedupe sees a batch's pages in the order ingest accepted them, as offline enrich
+        # sees a file's pages in the file's order. The consumer's merge hands them out in
+        # that order across partitions; pages of two requests that reached one partition out of
+        # their arrival order are put back in it here, within the batch.
         for message in sorted(messages, key=accepted_key):
             parsed = parse_page(message.value)
             if isinstance(parsed, Rejection):
