@@ -154,11 +154,15 @@ class _Ingest:
 
     async def _publish(self, pages: Sequence[RawPage], ticket: Ticket, first_stamp: int) -> None:
         # Page i of a request is stamped first_stamp + i (see schemas.headers.ACCEPTED_NS).
+        # All pages of a request go to the partition of its first page id: a consumer then
+        # sees them in their order, never some before the rest of the request is stored.
         ticket.take_pages(len(pages))
+        partition_key = pages[0].page_id.encode() if pages else None
         records = [
             Record(
                 self._topic, page.page_id.encode(), _PAGE_JSON.dump_json(page),
                 (*_RECORD_HEADERS, (ACCEPTED_NS, str(first_stamp + index).encode())),
+                partition_key=partition_key,
             )
             for index, page in enumerate(pages)
         ]  # fmt: skip

@@ -67,19 +67,31 @@ async def test_json_and_raw_pages_arrive_keyed_by_id(
 
 
 async def test_a_batch_arrives_whole(ingest_url: str, ingest_kafka: KafkaSettings) -> None:
-    """A 200-line NDJSON batch is answered with 200 ids, and those 200 records are in the topic."""
+    """A 200-line NDJSON batch is answered with 200 ids, and those 200 records are in the
+    topic, all on one partition in the request's order; the next request's on another."""
     lines = [json.dumps({**PAGE, "body": f"Story {i}."}) for i in range(200)]
     async with _client(ingest_url) as client:
         response = await client.post("/v1/pages/batch", content="\n".join(lines), headers=NDJSON)
-    assert response.status_code == 202
+        assert response.status_code == 202
+        # Page ids hash to partitions: one of these requests lands elsewhere than the first.
+        others = [
+            await client.post("/v1/pages/batch", content=json.dumps(PAGE), headers=NDJSON)
+            for _ in range(8)
+        ]
     ids = response.json()["page_ids"]
     assert len(set(ids)) == 200
 
-    records = await read_records(ingest_kafka, 200)
+    records = await read_records(ingest_kafka, 208)
 
-    assert sorted(record.key for record in records) == sorted(i.encode() for i in ids)
-    bodies = {RawPage.model_validate_json(record.value).body for record in records}
+    batch = [record for record in records if record.key in {i.encode() for i in ids}]
+    assert [record.key for record in sorted(batch, key=lambda r: r.offset)] == [
+        i.encode() for i in ids
+    ]
+    assert len({record.partition for record in batch}) == 1
+    bodies = {RawPage.model_validate_json(record.value).body for record in batch}
     assert bodies == {f"Story {i}." for i in range(200)}
+    assert all(other.status_code == 202 for other in others)
+    assert len({record.partition for record in records}) > 1
 
 
 async def test_a_resend_with_the_same_idempotency_key_keeps_the_id(

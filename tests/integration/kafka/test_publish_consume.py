@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -222,3 +223,63 @@ async def test_with_an_order_batches_follow_it_across_partitions_fetched_one_at_
     assert len(sizes) > 1
     assert max(sizes) <= max_batch
     assert [number(m)[0] for m in received] == list(range(300))
+
+
+async def test_with_an_order_records_published_while_consuming_come_out_in_it(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Requests of 100 records, each request on one partition as ingest publishes them,
+    published one after the other while the member consumes and handles slowly: every
+    record comes out in publication order. The fetcher holds off a partition while other
+    partitions' records wait to be taken, so its last highwater is old; taken as its end,
+    records published long before those handed out came after them."""
+    settings = kafka_settings.model_copy(update={"max_batch": 200})
+    topic = f"live-{unique_name}"
+    await ensure_topics(settings, [topic], partitions=6)
+    total = 6000
+    received: list[int] = []
+    partitions: set[int] = set()
+    joined = asyncio.Event()
+
+    async def handler(batch: Sequence[Message]) -> None:
+        time.sleep(0.0015 * len(batch))  # noqa: ASYNC251  # CPU-bound work holds the loop
+        received.extend(number(m)[0] for m in batch)
+        partitions.update(m.partition for m in batch)
+        if len(received) >= total:
+            consumer.request_stop()
+
+    def number(message: Message) -> tuple[int]:
+        return (int(dict(message.headers)["n"]),)
+
+    consumer = BatchConsumer(
+        settings, [topic], f"g-{unique_name}", handler, order=number,
+        on_assigned=lambda _: joined.set(),
+    )  # fmt: skip
+    consuming = asyncio.create_task(consumer.run())
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    try:
+        async with asyncio.timeout(WAIT_S):
+            await joined.wait()
+        value = b"x" * 3000
+        for start in range(0, total, 100):
+            request = f"page-{start}".encode()
+            await publisher.publish(
+                [
+                    Record(
+                        topic,
+                        f"page-{n}".encode(),
+                        value,
+                        (("n", str(n).encode()),),
+                        partition_key=request,
+                    )
+                    for n in range(start, start + 100)
+                ]
+            )
+    finally:
+        await publisher.stop()
+    async with asyncio.timeout(WAIT_S * 2):
+        await consuming
+
+    assert len(partitions) > 3
+    assert received == list(range(total))
