@@ -11,20 +11,23 @@ Phases, each on a fresh pipeline and bounded in time (`--timeout`):
 
 - throughput: pages/s and articles/s (first push request to the sink's last commit), the
   per-event ingest-to-sink latency at that saturating rate, VmHWM of every service, with K
-  enrich workers and (when K > 1) with 1; then, over the same pages, offline `newsflow
-  enrich` (1 process, and K at once) and a bare aiokafka passthrough, with the ratios.
-  Target: pipeline >= 80 % of N x the offline 1-process rate, printed for N = K and N = 1
-  (on 2 cores, K = 2 offline processes take both cores, while the pipeline also runs the
-  broker, ingest, the sink and this process). The K processes measured at once, and the
-  ratios by CPU time per page (which other load on the machine does not change), are
-  printed beside them.
+  enrich workers (`--enrich-workers`, by default what `newsflow run` starts: 1) and with
+  the other of 1 and 2; then, over the same pages, offline `newsflow enrich` (1 process,
+  and max(K, 2) at once) and a bare aiokafka passthrough, with the ratios. Target:
+  pipeline >= 80 % of N x the offline 1-process rate, printed for both worker counts N (on
+  2 cores, 2 offline processes take both cores, while the pipeline also runs the broker,
+  ingest, the sink and this process). The processes measured at once, and the ratios by
+  CPU time per page (which other load on the machine does not change), are printed beside
+  them.
 - drain: the raw topic filled first, then 1 and 2 enrich workers started; steady drain rate
   from the moment the group is Stable. Target: 2 workers >= 1.6 x 1.
-- latency: a paced push at half the measured maximum (or `--rate`) for `--latency-seconds`,
+- latency: with K workers, a paced push at half their measured maximum (or `--rate`) for
+  `--latency-seconds`,
   after 40 warm-up pages that are left out (each enrich process loads its language model
   on its first page). Target: p99 < 250 ms.
-- memory: the throughput run at `--pages` and at `--memory-factor` x that, over history-
-  spaced pages (`benchmarks.pipeline_pages`). Target: VmHWM of each service within 10 %.
+- memory: the throughput run with K workers at `--pages` and at `--memory-factor` x that,
+  over history-spaced pages (`benchmarks.pipeline_pages`). Target: VmHWM of each service
+  within 10 %.
 
 The throughput, drain and latency phases send live-spaced pages (fetched a second apart).
 
@@ -57,25 +60,27 @@ from benchmarks.pipeline_phases import DrainOutcome, Outcome, PhaseFailed, drain
 from benchmarks.pipeline_phases import throughput as run_throughput
 from benchmarks.pipeline_proc import load_average
 from benchmarks.pipeline_report import mib, print_drain, print_offline, print_outcome, verdict
+from newsflow.run import RunOptions
 
 PHASES = ("all", "throughput", "drain", "latency", "memory")
 WARMUP_PAGES = 40
 
 
 async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> Outcome:
-    """The pipeline with `--enrich-workers` K (and with 1 when K > 1) against offline enrich."""
+    """The pipeline with `--enrich-workers` K and with the other of 1 and 2 workers (to show
+    scaling either way), against offline enrich with 1 process and with 2 or K at once."""
     k = args.enrich_workers
+    other = 2 if k == 1 else 1
     result = await run_throughput(path, args.pages, k, timeout_s=budget_s)
     print_outcome("throughput", result)
-    single = result
-    if k > 1:
-        single = await run_throughput(path, args.pages, 1, timeout_s=budget_s)
-        print_outcome("throughput-1", single)
+    second = await run_throughput(path, args.pages, other, timeout_s=budget_s)
+    print_outcome(f"throughput-{other}", second)
     one = offline_enrich(path, args.pages, 1, timeout_s=budget_s)
     print_offline(one)
-    many = one if k == 1 else offline_enrich(path, args.pages, k, timeout_s=budget_s)
-    if k != 1:
-        print_offline(many)
+    most = max(k, other)
+    many = offline_enrich(path, args.pages, most, timeout_s=budget_s)
+    print_offline(many)
+    several = result if k == most else second
     transport = await passthrough_rate(path)
     print(
         f"[passthrough] bare aiokafka consume/parse/produce/commit: "
@@ -84,7 +89,7 @@ async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> 
     )
     cores = len(os.sched_getaffinity(0))
     offline_ms = one.cpu_s * 1000 / one.pages
-    for workers, outcome in sorted({k: result, 1: single}.items(), reverse=True):
+    for workers, outcome in ((k, result), (other, second)):
         share = outcome.pages_per_s / (workers * one.pages_per_s)
         print(
             f"[ratio] pipeline with {workers} enrich worker(s) / ({workers} x offline 1-process "
@@ -100,8 +105,9 @@ async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> 
             f"process(es)"
         )
     print(
-        f"[ratio] pipeline with {k} workers / offline with {k} processes measured at once: "
-        f"{result.pages_per_s / many.pages_per_s:.2f} (not judged: most sensitive to other load)"
+        f"[ratio] pipeline with {most} workers / offline with {most} processes measured at "
+        f"once: {several.pages_per_s / many.pages_per_s:.2f} (not judged: most sensitive to "
+        f"other load)"
     )
     if transport.pages_per_s > 0:
         print(f"[ratio] pipeline / passthrough: {result.pages_per_s / transport.pages_per_s:.3f}")
@@ -227,7 +233,12 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--pages", type=int, default=10_000, help="pages per run (default 10000)")
-    parser.add_argument("--enrich-workers", type=int, default=2, help="enrich processes (2)")
+    parser.add_argument(
+        "--enrich-workers",
+        type=int,
+        default=RunOptions.enrich_workers,
+        help=f"enrich processes, as `newsflow run --enrich-workers` ({RunOptions.enrich_workers})",
+    )
     parser.add_argument("--phase", choices=PHASES, default="all")
     parser.add_argument(
         "--rate", type=float, help="latency phase pages/s (default: half the measured maximum)"
