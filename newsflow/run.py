@@ -49,6 +49,10 @@ class Child:
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
     stopping: bool = False
+    restart_after: float = 0.0
+    """Seconds to wait at least before restarting it after a failure."""
+    delays: list[float] = field(default_factory=list)
+    """How long each restart waited."""
     watcher: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -58,8 +62,10 @@ class Supervisor:
     def __init__(self) -> None:
         self.children: dict[str, Child] = {}
 
-    async def start(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
-        child = Child(name=name, argv=argv, env=env)
+    async def start(
+        self, name: str, argv: list[str], env: dict[str, str], *, restart_after: float = 0.0
+    ) -> Child:
+        child = Child(name=name, argv=argv, env=env, restart_after=restart_after)
         self.children[name] = child
         await self._spawn(child)
         child.watcher = asyncio.create_task(self._watch(child), name=f"watch-{name}")
@@ -81,6 +87,9 @@ class Supervisor:
                 return
             child.restarts += 1
             delay = min(0.5 * 2 ** min(child.restarts, 5), 10.0)
+            if code != 0:
+                delay = max(delay, child.restart_after)
+            child.delays.append(delay)
             log.warning("service died, restarting", service=child.name, code=code, in_s=delay)
             await asyncio.sleep(delay)
             await self._spawn(child)
@@ -217,7 +226,13 @@ class Pipeline:
                     self.options.sink_group if name == "sink" else self.options.enrich_group
                 ),
             }
-            await self.supervisor.start(name, _service_argv(name.split("-")[0]), worker_env)
+            # A killed enrich worker stays in its group until the session timeout: one
+            # restarted sooner would share the partitions with it, take the pages of its
+            # own ahead of the others', and so not judge them in the accepted order.
+            restart_after = k.session_timeout_ms / 1000 + 1.0 if name != "sink" else 0.0
+            await self.supervisor.start(
+                name, _service_argv(name.split("-")[0]), worker_env, restart_after=restart_after
+            )
         await self.supervisor.start("ingest", _service_argv("ingest"), env)
         if not await wait_until_ready(f"{self.base_url}/readyz", timeout=60.0):
             raise RuntimeError(f"ingest did not become ready at {self.base_url}/readyz")
