@@ -47,13 +47,17 @@ class Child:
     argv: list[str]
     env: dict[str, str]
     process: asyncio.subprocess.Process | None = None
-    restarts: int = 0
     stopping: bool = False
     restart_after: float = 0.0
     """Seconds to wait at least before restarting it after a failure."""
     delays: list[float] = field(default_factory=list)
-    """How long each restart waited."""
+    """How long each restart so far waited."""
     watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def restarts(self) -> int:
+        """How many times it was restarted."""
+        return len(self.delays)
 
 
 class Supervisor:
@@ -85,8 +89,7 @@ class Supervisor:
             code = await child.process.wait()
             if child.stopping:
                 return
-            child.restarts += 1
-            delay = min(0.5 * 2 ** min(child.restarts, 5), 10.0)
+            delay = min(0.5 * 2 ** min(child.restarts + 1, 5), 10.0)
             if code != 0:
                 delay = max(delay, child.restart_after)
             child.delays.append(delay)

@@ -22,8 +22,8 @@ from newsflow.kafka.errors import PublishRejected, PublishUnavailable
 from newsflow.settings import KafkaSettings
 
 _READY_CACHE_SECONDS = 1.0
-_PARTITIONER = DefaultPartitioner()
 _READY_PROBE_SECONDS = 1.0
+_PARTITIONER = DefaultPartitioner()
 
 
 @dataclass(frozen=True, slots=True)
