@@ -46,15 +46,25 @@ def event_json(event: ArticleEvent) -> bytes:
         raise BadEvent(f"event {event.event_id!r} cannot be encoded: {exc}") from exc
 
 
+def is_own_copy(event: ArticleEvent) -> bool:
+    """Whether the event is an exact duplicate, which shares its original's event_id."""
+    return event.duplicate_of == event.event_id
+
+
 def unique_by_event_id(events: Sequence[ArticleEvent]) -> list[ArticleEvent]:
-    """The events in order, keeping the first of each event_id (same id, same content)."""
-    seen: set[str] = set()
-    unique: list[ArticleEvent] = []
+    """One event per event_id, in the order ids first appear.
+
+    Events with one id hold the same article. With duplicates emitted, an exact duplicate
+    shares its original's id and can be published before it (another worker judged the copy
+    while the original was on its way): the original then takes the copy's place, as it
+    does in a table that already holds the copy. Otherwise the first event of an id is kept.
+    """
+    kept: dict[str, ArticleEvent] = {}
     for event in events:
-        if event.event_id not in seen:
-            seen.add(event.event_id)
-            unique.append(event)
-    return unique
+        held = kept.get(event.event_id)
+        if held is None or (is_own_copy(held) and event.duplicate_of is None):
+            kept[event.event_id] = event
+    return list(kept.values())
 
 
 class BatchingWriter(ABC):

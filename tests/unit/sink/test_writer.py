@@ -90,6 +90,18 @@ def test_unique_by_event_id_keeps_first_in_order() -> None:
     assert unique_by_event_id([make_event(2), first, later]) == [make_event(2), first]
 
 
+def test_unique_by_event_id_prefers_the_original_to_its_exact_copy() -> None:
+    """An exact duplicate published before its original gives way to it, in its place."""
+    original = make_event(2)
+    copy = make_event(
+        2, page_id="p-other", position=7, duplicate_of=original.event_id, duplicate_kind="exact"
+    )
+    other = make_event(4)
+    assert unique_by_event_id([copy, other, original]) == [original, other]
+    assert unique_by_event_id([original, other, copy]) == [original, other]
+    assert unique_by_event_id([copy, other, copy]) == [copy, other]
+
+
 def test_batch_max_must_be_positive() -> None:
     """A batch size below one is a configuration error."""
     with pytest.raises(ValueError, match="batch_max"):
