@@ -15,10 +15,9 @@ Fetch times come in two spacings, for two kinds of traffic:
   window (7 days) then holds about a thousand pages whatever the file size, which is what a
   long-running stream looks like to enrich, and 10,000 pages span 1,667 hour files, more
   than the JSONL sink caches. The memory phase uses it, so memory is shown bounded by the
-  window and the cache rather than the input. Replayed in a couple of minutes over 6
-  partitions read at different speeds, this history makes enrich publish about 5 % more
-  events than offline enrich (which reads in order): the dedupe horizon follows the newest
-  fetch time any worker has seen, so a lagging partition finds some originals expired.
+  window and the cache rather than the input. Its 6 partitions advance unevenly in fetch
+  time (each request's 100 pages span 16.7 hours and sit on one partition), which the
+  dedupe state's lanes absorb: one worker publishes offline's events on it exactly.
 
 `paced_push` posts pages to ingest at a steady rate, in small NDJSON batches whose requests
 overlap as concurrent scrapers' would, and notes when each page got its 202.
