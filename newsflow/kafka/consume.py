@@ -5,7 +5,8 @@ One loop per service instance::
     getmany -> handler(batch) -> (handler has published / flushed its outputs) -> commit offset+1
 
 The handler returns only when every output of the batch is acknowledged, so committing
-after it gives at-least-once delivery. A handler error with `retriable=True` re-handles
+after it gives at-least-once delivery. The next batch is taken (fetched, merged) while one
+is handled, and handed out after its commit. A handler error with `retriable=True` re-handles
 the same batch with backoff; any other error leaves `run()` uncommitted, so the records
 come back to the next member of the group. On a rebalance the revoke callback waits for
 the in-flight batch (handled and committed) before the partitions go.
@@ -135,25 +136,28 @@ class BatchConsumer:
             **{**s.client_kwargs(), "request_timeout_ms": _group_request_timeout_ms(s)},
         )
         consumer.subscribe(self._topics, listener=_Listener(self))
+        ahead: asyncio.Task[tuple[list[Message], int]] | None = None
         try:
             await consumer.start()
             self._consumer = consumer
             while not self._stop_requested.is_set():
-                if self._merge is None:
-                    batches = await consumer.getmany(
-                        timeout_ms=self._poll_timeout_ms, max_records=s.max_batch
-                    )
-                    # Read after getmany, not before: a rebalance that ends while getmany
-                    # waits hands it records of the new assignment (aiokafka waits for the
-                    # assignment and drops what was fetched before), and the position has
-                    # moved past them.
-                    generation = self._generation
-                    messages = [message_of(r) for records in batches.values() for r in records]
-                else:
-                    messages, generation = await self._merged(consumer, self._merge)
+                if ahead is None:
+                    ahead = asyncio.create_task(self._next_batch(consumer))
+                messages, generation = await ahead
+                ahead = None
                 if messages:
+                    # Take the next batch while this one is handled: its fetch waits on the
+                    # broker, not on this process. It is only handed out after this batch
+                    # is committed, and only if the group has not moved on meanwhile.
+                    ahead = asyncio.create_task(self._next_batch(consumer))
                     await self._process(consumer, messages, generation)
         finally:
+            if ahead is not None:
+                # Taken but never handled: its records come back from the committed offsets.
+                ahead.cancel()
+                await asyncio.wait([ahead])
+                if not ahead.cancelled():
+                    ahead.exception()  # retrieved: nobody handles what it took
             self._consumer = None
             self._next_offsets.clear()
             if self._merge is not None:
@@ -204,6 +208,19 @@ class BatchConsumer:
             if high is not None and position is not None:
                 lags[PartitionKey(tp.topic, tp.partition)] = max(high - position, 0)
         return lags
+
+    async def _next_batch(self, consumer: AIOKafkaConsumer) -> tuple[list[Message], int]:
+        # The next batch and the generation it belongs to, possibly empty.
+        if self._merge is not None:
+            return await self._merged(consumer, self._merge)
+        batches = await consumer.getmany(
+            timeout_ms=self._poll_timeout_ms, max_records=self._settings.max_batch
+        )
+        # Read after getmany, not before: a rebalance that ends while getmany waits hands it
+        # records of the new assignment (aiokafka waits for the assignment and drops what was
+        # fetched before), and the position has moved past them.
+        generation = self._generation
+        return [message_of(r) for records in batches.values() for r in records], generation
 
     async def _merged(
         self, consumer: AIOKafkaConsumer, merge: PartitionMerge[TopicPartition, Message]

@@ -132,6 +132,38 @@ async def test_a_retriable_handler_error_retries_the_same_batch_then_commits(
     assert [m.key for m in received] == [b"late"]
 
 
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_a_stop_leaves_the_batch_taken_ahead_to_the_next_member(
+    kafka_settings: KafkaSettings, unique_name: str, ordered: bool
+) -> None:
+    """The next batch is taken while one is handled; a stop after that one commits it alone,
+    so the group's next member gets every record after it, none skipped, none twice."""
+    settings = kafka_settings.model_copy(update={"max_batch": 10})
+    topic = f"ahead-{unique_name}"
+    group = f"g-{unique_name}"
+    await ensure_topics(settings, [topic], partitions=2)
+    records = [Record(topic, f"k{n}".encode(), b"v", (("n", str(n).encode()),)) for n in range(80)]
+    await _publish(settings, records)
+    handled: list[Message] = []
+
+    async def once(batch: Sequence[Message]) -> None:
+        handled.extend(batch)
+        await asyncio.sleep(0.5)  # long enough for the next batch to be taken meanwhile
+        consumer.request_stop()
+
+    def number(message: Message) -> tuple[int]:
+        return (int(dict(message.headers)["n"]),)
+
+    consumer = BatchConsumer(settings, [topic], group, once, order=number if ordered else None)
+    async with asyncio.timeout(WAIT_S):
+        await consumer.run()
+    assert 0 < len(handled) <= 10
+
+    rest = await _collect(settings, topic, group, len(records) - len(handled))
+    numbers = [number(m)[0] for m in [*handled, *rest]]
+    assert sorted(numbers) == list(range(len(records)))
+
+
 @pytest.mark.parametrize("fetch_max_bytes", [64 * 1024, 256 * 1024])
 async def test_a_lagging_consumer_takes_its_backlog_a_bounded_fetch_at_a_time(
     kafka_settings: KafkaSettings, unique_name: str, fetch_max_bytes: int
