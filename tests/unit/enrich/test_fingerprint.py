@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from services.enrich.fingerprint import (
     BANDS,
     NUM_PERM,
+    PASS_BYTES,
     ArticleText,
     content_hash_for,
     estimate_jaccard,
@@ -179,6 +180,23 @@ def test_fingerprinting_many_equals_one_by_one(articles: list[tuple[str, str]]) 
         ArticleText(title, body, f"p#{i}", FETCHED + timedelta(hours=i))
         for i, (title, body) in enumerate(articles)
     ]
+    assert make_fingerprints(batch) == [
+        make_fingerprint(a.title, a.body, owner=a.owner, fetched_at=a.fetched_at) for a in batch
+    ]
+
+
+def test_a_batch_of_many_passes_gives_each_article_its_own_fingerprint() -> None:
+    """A batch larger than one pass (PASS_BYTES), with an article longer than a pass among
+    shorter ones, gives each article the fingerprint it gets alone."""
+    words = ["harbour", "ferry", "storm", "tram", "power", "grid", "council", "vote"]
+    bodies = [
+        " ".join(f"{words[(i * 7 + n) % len(words)]}{n % (50 + i)}" for n in range(1200))
+        for i in range(40)
+    ]
+    bodies.insert(17, " ".join(f"long{n}" for n in range(60_000)))
+    batch = [ArticleText(f"Story {i}", body, f"p#{i}", FETCHED) for i, body in enumerate(bodies)]
+    assert len(bodies[17].encode()) > PASS_BYTES
+    assert sum(len(body.encode()) for body in bodies) > 3 * PASS_BYTES
     assert make_fingerprints(batch) == [
         make_fingerprint(a.title, a.body, owner=a.owner, fetched_at=a.fetched_at) for a in batch
     ]
