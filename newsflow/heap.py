@@ -1,4 +1,4 @@
-"""Garbage-collector settings for newsflow's processes, whose heaps hold large live state.
+"""Garbage-collector and malloc settings for newsflow's processes, which hold large live state.
 
 Enrich keeps a week of dedupe records (and the sink its recent event ids) as many small
 objects that live for minutes to days. With CPython's default thresholds (700, 10, 10) a
@@ -10,11 +10,23 @@ make collections rare (0.08 and 1.44 s there); refcounting still frees everythin
 not in a cycle at once, and the few cycles these services make wait a little longer.
 What was imported at start-up is frozen out of collections altogether: it stays for the
 life of the process anyway.
+
+glibc's malloc serves blocks of at least its mmap threshold (128 KiB at start) with a
+mapping of their own, unmapped when freed, and gives the free top of its heap back to the
+system past its trim threshold. Both thresholds move up at run time: freeing a mapped
+block raises the mmap threshold to that block's size (up to 32 MiB) and the trim threshold
+to twice that. A batch's large transient blocks (numpy's arrays, mostly) then come from
+the heap, which keeps its free and fragmented pages, so a service's resident size
+crept up with the batches it had seen. `tune_malloc` fixes both thresholds at
+`MALLOC_THRESHOLD`, which also stops glibc moving them: large blocks go back to the system
+when freed, at the price of mapping them again (page faults, system CPU time).
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import os
 from typing import Final
 
 THRESHOLDS: Final = (50_000, 20, 10)
@@ -26,3 +38,32 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*THRESHOLDS)
     gc.collect()
     gc.freeze()
+
+
+MALLOC_THRESHOLD: Final = 128 << 10
+"""Bytes: blocks this large get a mapping of their own, and at most this much free memory
+stays at the top of the heap. glibc's own starting value for both, kept from moving."""
+
+_M_TRIM_THRESHOLD: Final = -1
+_M_MMAP_THRESHOLD: Final = -3
+GLIBC_VARIABLES: Final = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+"""glibc's own environment variables for these thresholds: when either is set, it rules."""
+
+
+def tune_malloc(threshold: int = MALLOC_THRESHOLD) -> bool:
+    """Fix glibc malloc's mmap and trim thresholds at `threshold` bytes; True when done.
+
+    Does nothing (False) when the environment sets either threshold, or where the C library
+    has no `mallopt` that takes them (musl's is a stub, macOS has none).
+    """
+    if any(name in os.environ for name in GLIBC_VARIABLES):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, threshold)
+    )

@@ -1,14 +1,18 @@
-"""The garbage-collector settings the enrich and sink processes start with."""
+"""The garbage-collector and malloc settings newsflow's processes start with."""
 
 from __future__ import annotations
 
 import gc
+import os
+import platform
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from newsflow.heap import THRESHOLDS, tune_garbage_collector
+from newsflow.heap import GLIBC_VARIABLES, MALLOC_THRESHOLD, THRESHOLDS, tune_garbage_collector
 
 
 @pytest.fixture
@@ -57,3 +61,60 @@ def test_cycles_made_after_tuning_are_collected_without_being_asked() -> None:
         gc.callbacks.remove(seen)
     assert collections, "no automatic collection ran"
     assert alive() is None
+
+
+# Frees a 4 MiB block, then asks for 2 MiB and prints whether glibc mapped it (hblks).
+_MAPPED_AFTER_A_FREE = """
+import ctypes, sys
+from newsflow.heap import tune_malloc
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd",
+        "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = (ctypes.c_size_t,)
+libc.free.argtypes = (ctypes.c_void_p,)
+libc.mallinfo2.restype = MallInfo2
+tuned = tune_malloc() if sys.argv[1] == "tuned" else False
+libc.free(libc.malloc(4 << 20))
+before = libc.mallinfo2().hblks
+block = libc.malloc(2 << 20)
+print(tuned, libc.mallinfo2().hblks - before)
+libc.free(block)
+"""
+
+glibc_only = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="the thresholds are glibc malloc's"
+)
+
+
+def _mapped_after_a_free(mode: str, **environ: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if k not in GLIBC_VARIABLES} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", _MAPPED_AFTER_A_FREE, mode],
+        capture_output=True, text=True, check=True, env=env, timeout=60,
+    )  # fmt: skip
+    tuned, mapped = done.stdout.split()
+    return tuned, int(mapped)
+
+
+@glibc_only
+def test_glibc_alone_serves_a_block_from_the_heap_after_freeing_a_larger_mapped_one() -> None:
+    """The moving threshold tune_malloc is there to stop: 4 MiB freed, 2 MiB not mapped."""
+    assert _mapped_after_a_free("default") == ("False", 0)
+
+
+@glibc_only
+def test_tuned_malloc_still_maps_large_blocks_after_freeing_a_larger_one() -> None:
+    """With the thresholds fixed at MALLOC_THRESHOLD, a 2 MiB block gets its own mapping."""
+    assert MALLOC_THRESHOLD <= 2 << 20
+    assert _mapped_after_a_free("tuned") == ("True", 1)
+
+
+@glibc_only
+def test_glibc_variables_in_the_environment_are_left_to_rule() -> None:
+    """An operator's MALLOC_MMAP_THRESHOLD_ wins: tune_malloc does nothing and says so."""
+    assert _mapped_after_a_free("tuned", MALLOC_MMAP_THRESHOLD_="8388608") == ("False", 0)
