@@ -15,9 +15,9 @@ glibc's malloc serves blocks of at least its mmap threshold (128 KiB at start) w
 mapping of their own, unmapped when freed, and gives the free top of its heap back to the
 system past its trim threshold. Both thresholds move up at run time: freeing a mapped
 block raises the mmap threshold to that block's size (up to 32 MiB) and the trim threshold
-to twice that. A batch's large transient blocks (numpy's arrays, mostly) then come from
-the heap, which keeps its free and fragmented pages, so a service's resident size
-crept up with the batches it had seen. `tune_malloc` fixes both thresholds at
+to twice that. A batch's large transient blocks (numpy's arrays and copies) then come
+from the heap, which keeps its free and fragmented pages, so a service's resident size
+stayed at the most any batch it had seen needed. `tune_malloc` fixes both thresholds at
 `MALLOC_THRESHOLD`, which also stops glibc moving them: large blocks go back to the system
 when freed, at the price of mapping them again (page faults, system CPU time).
 """
