@@ -563,3 +563,24 @@ async def test_evicted_and_replaced_records_leave_their_bands() -> None:
         Verdict(fp(TRAM, "x#0").event_id, DuplicateKind.NEAR)
     ]
     assert len(store) == 2  # page-c's and page-d's; page-a's and page-b's are gone
+
+
+async def test_a_record_giving_way_mid_batch_is_a_candidate_until_its_copy() -> None:
+    """In one register call, the articles before an exact copy that replaces a record still
+    meet the old record in their bands; the copy and those after it do not."""
+    store = InMemoryDedupeStore()
+    original = fp(TRAM, "page-a#0")
+    [first] = await store.register([original], window=DEFAULT_WINDOW)
+    later = FETCHED + DEFAULT_WINDOW + timedelta(hours=1)  # the old record gives way
+    near, copy, after = (
+        fp(trimmed(TRAM), "page-b#0", later),
+        fp(TRAM, "page-c#0", later),
+        fp(trimmed(TRAM), "page-d#0", later),
+    )
+    answers = await store.register([near, copy, after], window=DEFAULT_WINDOW)
+    assert [answer.seq for answer in answers] == [2, 3, 2]  # page-d: near's event id
+    assert answers[0].earlier == ((original.event_id, first.seq),)
+    assert answers[1].earlier == ((near.event_id, 2),)  # the old record left its bands
+    assert answers[2].owner == "page-b#0" and answers[2].earlier == ()
+    stored = await store.signatures([original.event_id])
+    assert stored[original.event_id].seq == 3 and stored[original.event_id].owner == "page-c#0"
