@@ -581,6 +581,8 @@ async def test_a_record_giving_way_mid_batch_is_a_candidate_until_its_copy() -> 
     assert [answer.seq for answer in answers] == [2, 3, 2]  # page-d: near's event id
     assert answers[0].earlier == ((original.event_id, first.seq),)
     assert answers[1].earlier == ((near.event_id, 2),)  # the old record left its bands
-    assert answers[2].owner == "page-b#0" and answers[2].earlier == ()
+    assert answers[2].owner == "page-b#0"
+    assert answers[2].earlier == ()
     stored = await store.signatures([original.event_id])
-    assert stored[original.event_id].seq == 3 and stored[original.event_id].owner == "page-c#0"
+    assert stored[original.event_id].seq == 3
+    assert stored[original.event_id].owner == "page-c#0"
