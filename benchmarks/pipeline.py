@@ -59,14 +59,23 @@ from benchmarks.pipeline_pages import HISTORY_STEP, LIVE_STEP, SEED, START, writ
 from benchmarks.pipeline_phases import DrainOutcome, Outcome, PhaseFailed, drain, latency
 from benchmarks.pipeline_phases import throughput as run_throughput
 from benchmarks.pipeline_proc import load_average
-from benchmarks.pipeline_report import mib, print_drain, print_offline, print_outcome, verdict
+from benchmarks.pipeline_report import (
+    Summary,
+    mib,
+    print_drain,
+    print_offline,
+    print_outcome,
+    verdict,
+)
 from newsflow.run import RunOptions
 
 PHASES = ("all", "throughput", "drain", "latency", "memory")
 WARMUP_PAGES = 40
 
 
-async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> Outcome:
+async def _throughput(
+    path: Path, args: argparse.Namespace, budget_s: float, summary: Summary
+) -> Outcome:
     """The pipeline with `--enrich-workers` K and with the other of 1 and 2 workers (to show
     scaling either way), against offline enrich with 1 process and with 2 or K at once."""
     k = args.enrich_workers
@@ -91,9 +100,12 @@ async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> 
     offline_ms = one.cpu_s * 1000 / one.pages
     for workers, outcome in ((k, result), (other, second)):
         share = outcome.pages_per_s / (workers * one.pages_per_s)
+        judged = summary.judge(
+            f"pipeline / offline, {workers} worker(s)", f"{share:.2f} (>= 0.80)", share >= 0.8
+        )
         print(
             f"[ratio] pipeline with {workers} enrich worker(s) / ({workers} x offline 1-process "
-            f"rate): {share:.2f} target >= 0.80 {verdict(share >= 0.8)}"
+            f"rate): {share:.2f} target >= 0.80 {judged}"
         )
         # CPU time per page does not depend on what else runs: the same ratio for idle cores.
         pipeline_ms = sum(outcome.cpu.values()) * 1000 / outcome.pages
@@ -116,21 +128,20 @@ async def _throughput(path: Path, args: argparse.Namespace, budget_s: float) -> 
     return result
 
 
-async def _drain(path: Path, args: argparse.Namespace, budget_s: float) -> None:
+async def _drain(path: Path, args: argparse.Namespace, budget_s: float, summary: Summary) -> None:
     results: dict[int, DrainOutcome] = {}
     for workers in sorted({1, 2, args.enrich_workers}):
         results[workers] = await drain(path, args.pages, workers, timeout_s=budget_s)
         print_drain(results[workers])
     speedup = results[2].pages_per_s / results[1].pages_per_s
-    print(
-        f"[drain] 2 workers / 1 worker (steady rates): {speedup:.2f} target >= 1.6 "
-        f"{verdict(speedup >= 1.6)}"
-    )
+    judged = summary.judge("drain, 2 workers / 1", f"{speedup:.2f}x (>= 1.6x)", speedup >= 1.6)
+    print(f"[drain] 2 workers / 1 worker (steady rates): {speedup:.2f} target >= 1.6 {judged}")
 
 
 async def _latency(
-    path: Path, warmup: Path, args: argparse.Namespace, rate: float, budget_s: float
+    path: Path, warmup: Path, args: argparse.Namespace, rate: float, summary: Summary
 ) -> None:
+    budget_s = _budget(args.pages, args)
     o = await latency(
         path, warmup, args.enrich_workers, rate=rate, seconds=args.latency_seconds,
         timeout_s=budget_s,
@@ -146,13 +157,18 @@ async def _latency(
     hist = o.sink_latency
     within = hist.share_within(0.25) if hist is not None and hist.count else 0.0
     worst = hist.quantile(0.99) * 1000 if hist is not None and hist.count else float("inf")
+    judged = summary.judge(
+        f"p99 ingest-to-sink at {rate:.0f} pages/s",
+        f"~{worst:.0f} ms, {within:.2%} of events within 250 ms (p99 < 250 ms)",
+        within >= 0.99,
+    )
     print(
         f"[latency] p99 ingest-to-sink ~{worst:.0f} ms, {within:.2%} of events within 250 ms: "
-        f"target p99 < 250 ms {verdict(within >= 0.99)}"
+        f"target p99 < 250 ms {judged}"
     )
 
 
-async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float) -> None:
+async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float, summary: Summary) -> None:
     # History-spaced pages: more hours than the sink caches, a dedupe window that slides.
     runs: list[Outcome] = []
     for count in (args.pages, args.pages * args.memory_factor):
@@ -183,7 +199,15 @@ async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float) -> None:
             f"[memory] {name}: {mib(before)} MiB at {small.pages} pages -> {mib(after)} MiB "
             f"at {count} pages ({growth:+.1%}) {note}"
         )
-    print(f"[memory] every service within 10 %: {verdict(flat)}")
+    growths = ", ".join(
+        f"{name} {big.memory[name] / small.memory[name] - 1:+.1%}"
+        for name in sorted(big.memory)
+        if name != "broker" and small.memory.get(name)
+    )
+    all_flat = summary.judge(
+        f"memory, {small.pages} -> {count} pages", f"{growths} (<= +10 %)", flat
+    )
+    print(f"[memory] every service within 10 %: {all_flat}")
 
 
 def _budget(pages: int, args: argparse.Namespace) -> float:
@@ -198,6 +222,7 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     budget_s = _budget(args.pages, args)
     phase = args.phase
+    summary = Summary()
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-pages-") as tmp_name:
         tmp = Path(tmp_name)
         path = tmp / f"pages-{args.pages}.jsonl"
@@ -217,16 +242,18 @@ async def main_async(args: argparse.Namespace) -> None:
         result: Outcome | None = None
         try:
             if phase in ("all", "throughput") or (phase == "latency" and args.rate is None):
-                result = await _throughput(path, args, budget_s)
+                result = await _throughput(path, args, budget_s, summary)
             if phase in ("all", "drain"):
-                await _drain(path, args, budget_s)
+                await _drain(path, args, budget_s, summary)
             if phase in ("all", "latency"):
                 rate = args.rate or (result.pages_per_s / 2 if result else 1.0)
-                await _latency(path, warmup, args, rate, budget_s)
+                await _latency(path, warmup, args, rate, summary)
             if phase in ("all", "memory"):
-                await _memory(tmp, args, budget_s)
+                await _memory(tmp, args, budget_s, summary)
         except (PhaseFailed, TimeoutError) as exc:
             print(f"phase failed (bounded in time): {exc} FAIL")
+            summary.judge("every phase finished", str(exc), False)
+    summary.print()
     print(f"load average at the end: {load_average()}")
 
 

@@ -115,9 +115,11 @@ class CommitWatch:
                 seen = time.time()
                 self.polls += 1
                 for tp, meta in committed.items():
-                    offsets = self.offsets.setdefault(tp.partition, [])
+                    # A partition enters both maps with its first commit (a short run may
+                    # leave a partition without any).
+                    offsets = self.offsets.get(tp.partition)
                     if meta.offset > 0 and (not offsets or meta.offset > offsets[-1]):
-                        offsets.append(meta.offset)
+                        self.offsets.setdefault(tp.partition, []).append(meta.offset)
                         self.times.setdefault(tp.partition, []).append(seen)
                 await asyncio.sleep(self.interval_s)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from benchmarks.pipeline_limits import OfflineRate
 from benchmarks.pipeline_phases import DrainOutcome, Outcome
@@ -11,6 +12,26 @@ from benchmarks.pipeline_probe import quantiles
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+@dataclass
+class Summary:
+    """The targets one run judged, printed again together at its end."""
+
+    rows: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    def judge(self, target: str, figure: str, ok: bool) -> str:
+        """Note a judged target; its verdict, for the phase's own line."""
+        self.rows.append((target, figure, ok))
+        return verdict(ok)
+
+    def print(self) -> None:
+        if not self.rows:
+            return
+        width = max(len(target) for target, _, _ in self.rows)
+        print("[summary] the targets this run judged:")
+        for target, figure, ok in self.rows:
+            print(f"[summary]   {target:<{width}}  {figure}  {verdict(ok)}")
 
 
 def mib(kib: int | None) -> str:

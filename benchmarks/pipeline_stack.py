@@ -43,7 +43,8 @@ class BenchStack:
             "NEWSFLOW_DATA_DIR": str(self.data_dir),
             "NEWSFLOW_SINK": "jsonl",
             "NEWSFLOW_DEDUPE_STORE": "sqlite",
-            "NEWSFLOW_LOG_LEVEL": "WARNING",
+            # Warnings are per page (a page without articles): thousands of lines in a report.
+            "NEWSFLOW_LOG_LEVEL": "ERROR",
             # Any free port: fixed metrics ports would collide with a `newsflow run` nearby.
             "NEWSFLOW_METRICS_PORT": "0",
         }
