@@ -22,7 +22,7 @@ from typing import Final, Protocol
 import orjson
 from pydantic import ValidationError
 
-from newsflow.push_head import choose_charset, scan_head, url_host
+from newsflow.page_head import choose_charset, scan_head, url_host
 from newsflow.push_units import BatchUpload, JsonLine, RawUpload, Rejection, Skip
 from newsflow.push_warc import read_warc
 from schemas import RawPage

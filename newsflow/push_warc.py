@@ -17,7 +17,7 @@ from typing import Any, Final
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from newsflow.push_head import choose_charset, http_charset, media_essence, scan_head, url_host
+from newsflow.page_head import choose_charset, http_charset, media_essence, scan_head, url_host
 from newsflow.push_units import RawUpload, Rejection, Skip
 
 _HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})

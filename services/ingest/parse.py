@@ -19,6 +19,7 @@ from typing import Any, Final
 import xxhash
 from pydantic import ValidationError
 
+from newsflow.page_head import html_charset
 from schemas import ContentType, RawPage
 from services.ingest.errors import Rejected, RejectReason
 
@@ -176,6 +177,11 @@ def parse_json_page(data: bytes, key: str | None, index: int | None = None) -> R
     return page
 
 
+def _declared_by_page(data: bytes, media: MediaType) -> str | None:
+    # An HTML body whose Content-Type names no charset is read as its BOM or <meta> says.
+    return html_charset(data) if media.essence == "text/html" else None
+
+
 def parse_raw_page(data: bytes, media: MediaType, headers: Mapping[str, str]) -> RawPage:
     """A RawPage from a raw text/html or text/plain body and its X-* envelope headers."""
     source = header_text(headers, "x-source")
@@ -192,7 +198,7 @@ def parse_raw_page(data: bytes, media: MediaType, headers: Mapping[str, str]) ->
         "source": source,
         "fetched_at": parse_fetched_at(fetched_at or ""),
         "content_type": RAW_TYPES[media.essence],
-        "body": decode_text(data, media.charset),
+        "body": decode_text(data, media.charset or _declared_by_page(data, media)),
     }
     page_id = header_text(headers, "x-page-id")
     key = idempotency_key(headers)

@@ -66,6 +66,22 @@ async def test_json_and_raw_pages_arrive_keyed_by_id(
     assert int(headers[ACCEPTED_NS]) > int(dict(json_record.headers)[ACCEPTED_NS])
 
 
+async def test_a_raw_html_page_without_a_charset_is_read_as_its_meta_declares(
+    ingest_url: str, ingest_kafka: KafkaSettings
+) -> None:
+    """A GBK page sent as bare text/html (the charset only in its <meta>) arrives as its text."""
+    text = (
+        '<html><head><meta charset="gbk"><title>江南日报</title></head>'
+        "<body><p>新闻</p></body></html>"
+    )
+    headers = {**RAW_HEADERS, "content-type": "text/html"}
+    async with _client(ingest_url) as client:
+        answer = await client.post("/v1/pages", content=text.encode("gbk"), headers=headers)
+    assert answer.status_code == 202
+    [record] = await read_records(ingest_kafka, 1)
+    assert RawPage.model_validate_json(record.value).body == text
+
+
 async def test_a_batch_arrives_whole(ingest_url: str, ingest_kafka: KafkaSettings) -> None:
     """A 200-line NDJSON batch is answered with 200 ids, and those 200 records are in the
     topic, all on one partition in the request's order; the next request's on another."""

@@ -248,6 +248,62 @@ def test_a_raw_page_takes_its_envelope_from_the_headers() -> None:
     assert page.page_id == derive_page_id(page.model_dump())
 
 
+RUSSIAN_HTML = (
+    "<html><head>{meta}<title>Новости</title></head>"
+    "<body><p>Городской совет одобрил продление трамвайной линии.</p></body></html>"
+)
+HTML_UNDECLARED = MediaType("text/html", None)
+
+
+@pytest.mark.parametrize(
+    ("meta", "encoding"),
+    [
+        ('<meta charset="windows-1251">', "cp1251"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=KOI8-R">', "koi8_r"),
+        ("<meta charset='gbk'>", "gbk"),
+    ],
+)
+def test_a_raw_html_body_without_a_charset_is_read_as_its_meta_declares(
+    meta: str, encoding: str
+) -> None:
+    """With no charset in the Content-Type, an HTML body's <meta> charset decodes it."""
+    text = RUSSIAN_HTML.format(meta=meta)
+    page = parse_raw_page(text.encode(encoding), HTML_UNDECLARED, RAW_HEADERS)
+    assert page.body == text
+
+
+def test_the_content_type_charset_wins_over_the_meta() -> None:
+    """The HTTP header's charset is the one used, whatever the page's <meta> says."""
+    text = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">')
+    media = parse_media_type("text/html; charset=utf-8")
+    assert parse_raw_page(text.encode(), media, RAW_HEADERS).body == text
+    with pytest.raises(Rejected) as exc:
+        parse_raw_page(text.encode("cp1251"), media, RAW_HEADERS)
+    assert _reason(exc) is RejectReason.UNDECODABLE
+
+
+def test_a_byte_order_mark_decides_an_undeclared_html_body() -> None:
+    """A UTF-16 byte order mark is honoured; a <meta> naming UTF-16 in ASCII bytes means UTF-8."""
+    text = RUSSIAN_HTML.format(meta="")
+    page = parse_raw_page(text.encode("utf-16"), HTML_UNDECLARED, RAW_HEADERS)
+    assert page.body == text
+    claims_utf16 = RUSSIAN_HTML.format(meta='<meta charset="utf-16">')
+    assert parse_raw_page(claims_utf16.encode(), HTML_UNDECLARED, RAW_HEADERS).body == claims_utf16
+
+
+def test_an_undeclared_body_that_is_not_utf8_is_still_refused() -> None:
+    """No charset anywhere (or a text/plain body, whose <meta>-like text means nothing): UTF-8,
+    and bytes that are not UTF-8 are a 400 rather than a guess."""
+    bare = RUSSIAN_HTML.format(meta="").encode("cp1251")
+    with pytest.raises(Rejected) as exc:
+        parse_raw_page(bare, HTML_UNDECLARED, RAW_HEADERS)
+    assert _reason(exc) is RejectReason.UNDECODABLE
+    plain = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">').encode("cp1251")
+    with pytest.raises(Rejected) as exc:
+        parse_raw_page(plain, MediaType("text/plain", None), RAW_HEADERS)
+    assert _reason(exc) is RejectReason.UNDECODABLE
+
+
 def test_a_raw_page_id_comes_from_x_page_id_before_the_idempotency_key() -> None:
     """X-Page-Id wins over Idempotency-Key, which wins over the content-derived id."""
     media = MediaType("text/plain", None)
@@ -365,6 +421,18 @@ def test_arbitrary_bytes_never_crash_the_raw_parser(data: bytes, charset: str) -
         assert page.reason in (RejectReason.UNDECODABLE, RejectReason.EMPTY_BODY)
     else:
         assert page.body.encode(charset) in (data, data.removeprefix(b"\xef\xbb\xbf"))
+
+
+@given(st.binary(max_size=300) | st.builds(lambda tail: b"<meta charset=" + tail, st.binary()))
+def test_arbitrary_bytes_never_crash_the_undeclared_html_parser(data: bytes) -> None:
+    """Any body sent as text/html without a charset gives an HTML page, its byte order mark
+    dropped, or a Rejected."""
+    page = _attempt(lambda: parse_raw_page(data, HTML_UNDECLARED, RAW_HEADERS))
+    if isinstance(page, Rejected):
+        assert page.reason in (RejectReason.UNDECODABLE, RejectReason.EMPTY_BODY)
+    else:
+        assert page.content_type is ContentType.HTML
+        assert not page.body.startswith("\ufeff")
 
 
 @given(st.text(max_size=200), st.text(min_size=1, max_size=30))

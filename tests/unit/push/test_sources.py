@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsflow.push_head import choose_charset, scan_head
+from newsflow.page_head import choose_charset, scan_head
 from newsflow.push_sources import ReadOptions, check_page_json, read_paths, walk
 from newsflow.push_units import BatchUpload, JsonLine, RawUpload, Rejection, Skip
 from schemas import RawPage

@@ -1,7 +1,9 @@
-"""What `newsflow push` reads from a raw page before sending it: canonical URL and charset.
+"""What a raw page's bytes say about it before it is decoded: canonical URL and charset.
 
-Pure functions over bytes. The HTML head is scanned with lxml's pull parser and the scan
-stops at `<body>`, so a large page costs only its head.
+`newsflow push` reads both before sending a file or a WARC record; ingest reads the charset
+of a raw HTML body whose Content-Type declares none. Pure functions over bytes. The HTML
+head is scanned with lxml's pull parser and the scan stops at `<body>`, so a large page
+costs only its head.
 """
 
 from __future__ import annotations
@@ -57,6 +59,26 @@ def scan_head(data: bytes) -> HeadInfo:
                     og_url = _absolute_http(element.get("content"))
                 charset = charset or _meta_charset(element)
     return HeadInfo(canonical or og_url, charset)
+
+
+def html_charset(data: bytes) -> str | None:
+    """The charset an HTML document declares in its own bytes: a byte order mark, else a
+    `<meta>` naming a known encoding; None when it declares none.
+
+    What a browser honours when the HTTP header names no charset. A `<meta>` naming UTF-16
+    means UTF-8, as in the HTML standard: bytes a parser could read the tag in are not UTF-16.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    declared = scan_head(data).charset
+    if not declared:
+        return None
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        return None
+    return "utf-8" if codec.startswith("utf-16") else declared.strip().lower()
 
 
 def url_host(url: str | None) -> str | None:
