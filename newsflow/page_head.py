@@ -61,6 +61,16 @@ def scan_head(data: bytes) -> HeadInfo:
     return HeadInfo(canonical or og_url, charset)
 
 
+def is_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8: then they are UTF-8, whatever an old <meta> says
+    (a page its scraper re-encoded often keeps it; legacy text is almost never valid UTF-8)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def html_charset(data: bytes) -> str | None:
     """The charset an HTML document declares in its own bytes: a byte order mark, else a
     `<meta>` naming a known encoding; None when it declares none.

@@ -22,7 +22,7 @@ from typing import Final, Protocol
 import orjson
 from pydantic import ValidationError
 
-from newsflow.page_head import choose_charset, scan_head, url_host
+from newsflow.page_head import choose_charset, is_utf8, scan_head, url_host
 from newsflow.push_units import BatchUpload, JsonLine, RawUpload, Rejection, Skip
 from newsflow.push_warc import read_warc
 from schemas import RawPage
@@ -194,7 +194,7 @@ def read_raw_file(path: Path, options: ReadOptions) -> RawUpload | Rejection | S
     if path.name.lower().endswith(HTML_SUFFIXES):
         head = scan_head(data)
         source = options.source or url_host(head.canonical_url) or directory
-        charset = choose_charset(data, head.charset)
+        charset = choose_charset(data, None if is_utf8(data) else head.charset)
         return RawUpload(
             str(path), data, f"text/html; charset={charset}", head.canonical_url, source, fetched_at
         )

@@ -177,9 +177,17 @@ def parse_json_page(data: bytes, key: str | None, index: int | None = None) -> R
     return page
 
 
-def _declared_by_page(data: bytes, media: MediaType) -> str | None:
-    # An HTML body whose Content-Type names no charset is read as its BOM or <meta> says.
-    return html_charset(data) if media.essence == "text/html" else None
+def _decode_raw_body(data: bytes, media: MediaType) -> str:
+    # An HTML body whose Content-Type names no charset is UTF-8 when its bytes are (see
+    # `is_utf8`), else what its BOM or <meta> declares.
+    if media.charset is None and media.essence == "text/html":
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            declared = html_charset(data)
+            if declared is not None:
+                return decode_text(data, declared)
+    return decode_text(data, media.charset)
 
 
 def parse_raw_page(data: bytes, media: MediaType, headers: Mapping[str, str]) -> RawPage:
@@ -198,7 +206,7 @@ def parse_raw_page(data: bytes, media: MediaType, headers: Mapping[str, str]) ->
         "source": source,
         "fetched_at": parse_fetched_at(fetched_at or ""),
         "content_type": RAW_TYPES[media.essence],
-        "body": decode_text(data, media.charset or _declared_by_page(data, media)),
+        "body": _decode_raw_body(data, media),
     }
     page_id = header_text(headers, "x-page-id")
     key = idempotency_key(headers)

@@ -272,6 +272,14 @@ def test_a_raw_html_body_without_a_charset_is_read_as_its_meta_declares(
     assert page.body == text
 
 
+def test_an_undeclared_html_body_in_utf8_stays_utf8_whatever_its_meta_says() -> None:
+    """A page re-encoded to UTF-8 that kept its old <meta charset> is read as UTF-8."""
+    text = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">')
+    assert parse_raw_page(text.encode(), HTML_UNDECLARED, RAW_HEADERS).body == text
+    with_bom = parse_raw_page(b"\xef\xbb\xbf" + text.encode(), HTML_UNDECLARED, RAW_HEADERS)
+    assert with_bom.body == text
+
+
 def test_the_content_type_charset_wins_over_the_meta() -> None:
     """The HTTP header's charset is the one used, whatever the page's <meta> says."""
     text = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">')

@@ -210,6 +210,14 @@ def test_charsets_follow_the_declaration_else_utf8_else_windows_1252(tmp_path: P
     assert b.content_type == "text/plain; charset=windows-1252"
 
 
+def test_an_html_file_in_utf8_goes_as_utf8_whatever_its_meta_says(tmp_path: Path) -> None:
+    """A file re-encoded to UTF-8 that kept its old <meta charset> is sent as UTF-8."""
+    (tmp_path / "a.html").write_text('<meta charset="windows-1251"><p>Привет</p>', "utf-8")
+    [upload] = list(read_paths([tmp_path], ReadOptions()))
+    assert isinstance(upload, RawUpload)
+    assert upload.content_type == "text/html; charset=utf-8"
+
+
 def test_unsupported_empty_and_missing_inputs_are_counted_not_sent(tmp_path: Path) -> None:
     """Unknown extensions and empty files are skipped; a missing path is rejected as unreadable."""
     (tmp_path / "notes.md").write_text("# not a page", encoding="utf-8")
