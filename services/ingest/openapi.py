@@ -96,7 +96,11 @@ SINGLE_PAGE: Final[dict[str, Any]] = {
     },
     "parameters": [
         _header("X-Source", "Raw bodies: the site or scraper (RawPage.source). Required."),
-        _header("X-Fetched-At", "Raw bodies: RFC 3339 fetch time with offset. Required."),
+        _header(
+            "X-Fetched-At",
+            "Raw bodies: fetch time, RFC 3339 with an offset or an HTTP date"
+            " (Sat, 21 Jun 2025 10:00:00 GMT). Required.",
+        ),
         _header("X-Url", "Raw bodies: the address the page was fetched from."),
         _header("X-Page-Id", "Raw bodies: the caller's page id."),
         _IDEMPOTENCY,

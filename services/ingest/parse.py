@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -49,6 +50,8 @@ ENCODINGS: Final = frozenset({"identity", "gzip", "x-gzip"})
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
 )
+_HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
+"""The IMF-fixdate of RFC 9110, the one form of HTTP date that servers send."""
 _MAX_KEY_CHARS = 256
 
 
@@ -130,12 +133,21 @@ def header_text(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def parse_fetched_at(value: str) -> datetime:
-    """Read an RFC 3339 timestamp with an offset, as X-Fetched-At carries it."""
+    """Read X-Fetched-At: an RFC 3339 timestamp with an offset, or an HTTP date (the `Date`
+    header of the response a scraper fetched, e.g. `Sat, 21 Jun 2025 10:00:00 GMT`)."""
     match = _RFC3339.fullmatch(value)
     if match is None:
+        if _HTTP_DATE.fullmatch(value):
+            try:
+                return parsedate_to_datetime(value)
+            except ValueError as exc:
+                raise Rejected(
+                    RejectReason.INVALID_HEADER, f"X-Fetched-At {value!r}: {exc}"
+                ) from exc
         raise Rejected(
             RejectReason.INVALID_HEADER,
-            f"X-Fetched-At {value!r} is not an RFC 3339 timestamp (e.g. 2025-06-21T10:00:00Z)",
+            f"X-Fetched-At {value!r} is not an RFC 3339 timestamp (e.g. 2025-06-21T10:00:00Z) "
+            "or an HTTP date (e.g. Sat, 21 Jun 2025 10:00:00 GMT)",
         )
     if match["offset"] is None:
         raise Rejected(

@@ -82,6 +82,18 @@ async def test_a_raw_html_page_without_a_charset_is_read_as_its_meta_declares(
     assert RawPage.model_validate_json(record.value).body == text
 
 
+async def test_a_raw_page_may_carry_its_fetch_time_as_an_http_date(
+    ingest_url: str, ingest_kafka: KafkaSettings
+) -> None:
+    """X-Fetched-At in the form of a response's Date header arrives as that moment in UTC."""
+    headers = {**RAW_HEADERS, "x-fetched-at": "Sat, 21 Jun 2025 18:00:00 GMT"}
+    async with _client(ingest_url) as client:
+        answer = await client.post("/v1/pages", content="Новости".encode("cp1251"), headers=headers)
+    assert answer.status_code == 202
+    [record] = await read_records(ingest_kafka, 1)
+    assert json.loads(record.value)["fetched_at"] == "2025-06-21T18:00:00Z"
+
+
 async def test_a_batch_arrives_whole(ingest_url: str, ingest_kafka: KafkaSettings) -> None:
     """A 200-line NDJSON batch is answered with 200 ids, and those 200 records are in the
     topic, all on one partition in the request's order; the next request's on another."""

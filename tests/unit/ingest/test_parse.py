@@ -156,6 +156,17 @@ def test_fetched_at_reads_rfc3339_with_an_offset(text: str, expected: datetime) 
     assert parse_fetched_at(text) == expected
 
 
+def test_fetched_at_reads_an_http_date() -> None:
+    """The Date header of a fetched response (IMF-fixdate, GMT) is read as UTC."""
+    assert parse_fetched_at("Sat, 21 Jun 2025 18:00:00 GMT") == datetime(
+        2025, 6, 21, 18, tzinfo=UTC
+    )
+    for impossible in ("Sat, 31 Jun 2025 18:00:00 GMT", "Sat, 21 Jun 2025 25:00:00 GMT"):
+        with pytest.raises(Rejected) as exc:
+            parse_fetched_at(impossible)
+        assert _reason(exc) is RejectReason.INVALID_HEADER
+
+
 def test_a_naive_fetched_at_is_refused_asking_for_an_offset() -> None:
     """A timestamp without an offset is a 400 that says to add Z or +HH:MM."""
     with pytest.raises(Rejected) as exc:
@@ -165,10 +176,20 @@ def test_a_naive_fetched_at_is_refused_asking_for_an_offset() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["yesterday", "2025-06-21", "1750528800", "2025-13-40T25:00:00Z", "20250621T180000Z"]
+    "text",
+    [
+        "yesterday",
+        "2025-06-21",
+        "1750528800",
+        "2025-13-40T25:00:00Z",
+        "20250621T180000Z",
+        "Sat, 21 Jun 2025 18:00:00 +0300",
+        "Saturday, 21-Jun-25 18:00:00 GMT",
+    ],
 )
 def test_a_malformed_fetched_at_is_refused(text: str) -> None:
-    """Anything but an RFC 3339 date-time (dates alone, epochs, impossible dates) is a 400."""
+    """Anything but an RFC 3339 date-time or an IMF-fixdate HTTP date (dates alone, epochs,
+    impossible dates, other date formats) is a 400."""
     with pytest.raises(Rejected) as exc:
         parse_fetched_at(text)
     assert _reason(exc) is RejectReason.INVALID_HEADER
