@@ -91,6 +91,7 @@ SINGLE_PAGE: Final[dict[str, Any]] = {
         "content": {
             "application/json": {"schema": _RAW_PAGE},
             "text/html": {"schema": {"type": "string"}},
+            "application/xhtml+xml": {"schema": {"type": "string"}},
             "text/plain": {"schema": {"type": "string"}},
         },
     },

@@ -42,7 +42,11 @@ class MediaType:
     charset: str | None
 
 
-RAW_TYPES: Final = {"text/html": ContentType.HTML, "text/plain": ContentType.TEXT}
+RAW_TYPES: Final = {
+    "text/html": ContentType.HTML,
+    "application/xhtml+xml": ContentType.HTML,
+    "text/plain": ContentType.TEXT,
+}
 JSON_TYPES: Final = frozenset({"application/json"})
 NDJSON_TYPES: Final = frozenset({"application/x-ndjson", "application/jsonl"})
 ENCODINGS: Final = frozenset({"identity", "gzip", "x-gzip"})
@@ -192,7 +196,7 @@ def parse_json_page(data: bytes, key: str | None, index: int | None = None) -> R
 def _decode_raw_body(data: bytes, media: MediaType) -> str:
     # An HTML body whose Content-Type names no charset is UTF-8 when its bytes are (see
     # `is_utf8`), else what its BOM or <meta> declares.
-    if media.charset is None and media.essence == "text/html":
+    if media.charset is None and RAW_TYPES[media.essence] is ContentType.HTML:
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -303,6 +303,6 @@ async def test_the_openapi_document_describes_the_routes(client: httpx.AsyncClie
         document["paths"]
     )
     body = document["paths"]["/v1/pages"]["post"]["requestBody"]["content"]
-    assert set(body) == {"application/json", "text/html", "text/plain"}
+    assert set(body) == {"application/json", "text/html", "application/xhtml+xml", "text/plain"}
     assert "fetched_at" in document["components"]["schemas"]["RawPage"]["properties"]
     assert (await client.get("/docs")).status_code == 200

@@ -301,6 +301,16 @@ def test_an_undeclared_html_body_in_utf8_stays_utf8_whatever_its_meta_says() -> 
     assert with_bom.body == text
 
 
+def test_an_xhtml_body_is_an_html_page() -> None:
+    """application/xhtml+xml is read as HTML, its <meta> charset included."""
+    text = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">')
+    media = parse_media_type("application/xhtml+xml")
+    assert single_page_kind(media) is BodyKind.RAW
+    page = parse_raw_page(text.encode("cp1251"), media, RAW_HEADERS)
+    assert page.content_type is ContentType.HTML
+    assert page.body == text
+
+
 def test_the_content_type_charset_wins_over_the_meta() -> None:
     """The HTTP header's charset is the one used, whatever the page's <meta> says."""
     text = RUSSIAN_HTML.format(meta='<meta charset="windows-1251">')
