@@ -81,7 +81,8 @@ class KafkaSettings(BaseSettings):
     """Heartbeat period; well under a third of the session timeout."""
     max_batch: int = Field(default=200, ge=1)
     """Most records per handler batch. An enrich worker's peak memory follows its largest
-    batch: 200 keeps it flat over long backlogs (500 did not)."""
+    batch: 200 keeps it flat over long backlogs (500 did not). The sink takes its own
+    NEWSFLOW_SINK_BATCH_MAX."""
 
     def client_kwargs(self) -> dict[str, Any]:
         """Connection keyword arguments shared by aiokafka producers, consumers and admins."""

@@ -50,8 +50,10 @@ async def serve(
             try:
                 handler = SinkHandler(writer, publisher, kafka.topic_dead_letters, metrics=metrics)
                 log.info("sink started", writer=settings.sink, topic=kafka.topic_events)
+                # Events are small: batches as large as one append cost less per event
+                # than the 200 records of enrich's page batches (benchmarks.sink_drain).
                 await consume_until_stopped(
-                    kafka,
+                    kafka.model_copy(update={"max_batch": settings.sink_batch_max}),
                     kafka.topic_events,
                     settings.consumer_group,
                     handler,

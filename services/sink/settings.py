@@ -30,8 +30,9 @@ class SinkSettings(BaseSettings):
     """Seconds to wait for a PostgreSQL connection before the batch fails as retriable
     (NEWSFLOW_POSTGRES_CONNECT_TIMEOUT)."""
     sink_batch_max: int = Field(default=500, ge=1)
-    """Most events written in one append or one transaction; `add` writes eagerly once this many
-    are pending (NEWSFLOW_SINK_BATCH_MAX)."""
+    """Most events the sink takes from Kafka in one batch and writes in one append or one
+    transaction (NEWSFLOW_SINK_BATCH_MAX); the Kafka setting for the other consumers is
+    NEWSFLOW_KAFKA_MAX_BATCH."""
     consumer_group: str = "newsflow-sink"
     """Kafka consumer group of the sink; a second sink (files and PostgreSQL) needs its own
     (NEWSFLOW_CONSUMER_GROUP)."""

@@ -23,8 +23,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from newsflow.broker import EmbeddedBroker, die_with_parent
-from newsflow.kafka import ensure_topics
+from newsflow.kafka import KafkaPublisher, Record, ensure_topics
 from newsflow.settings import KafkaSettings
+from schemas import article_event_json
+from tests.unit.sink.factories import make_event
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +183,67 @@ async def test_readyz_is_503_until_the_worker_has_joined_then_200(
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(WAIT_S):
             assert await process.wait() == 0
+
+
+def _histogram_buckets(text: str, name: str) -> dict[float, float]:
+    """Cumulative bucket counts (le -> count) of one histogram in a /metrics scrape."""
+    for family in text_string_to_metric_families(text):
+        if family.name == name:
+            return {
+                float(sample.labels["le"]): sample.value
+                for sample in family.samples
+                if sample.name == f"{name}_bucket"
+            }
+    return {}
+
+
+async def test_the_sink_takes_up_to_its_own_batch_size_from_kafka(
+    kafka_broker: EmbeddedBroker,
+    kafka_settings: KafkaSettings,
+    unique_name: str,
+    tmp_path: Path,
+) -> None:
+    """Over a backlog the sink's batches pass NEWSFLOW_KAFKA_MAX_BATCH (200) up to
+    NEWSFLOW_SINK_BATCH_MAX (500 by default), and never pass it."""
+    k = kafka_settings
+    await ensure_topics(k, [k.topic_pages, k.topic_events, k.topic_dead_letters], partitions=1)
+    events = [make_event(n) for n in range(1500)]
+    publisher = KafkaPublisher(k, client_id="probe-fill", linger_ms=0)
+    await publisher.start()
+    try:
+        await publisher.publish(
+            [
+                Record(k.topic_events, event.event_id.encode(), article_event_json(event))
+                for event in events
+            ]
+        )
+    finally:
+        await publisher.stop()
+    async with (
+        _worker("sink", k, kafka_broker.bootstrap_servers, tmp_path, f"batch-{unique_name}") as p,
+        httpx.AsyncClient(timeout=5.0) as http,
+    ):
+        metrics_url = await _metrics_url(tmp_path / "sink.url", p)
+        async with asyncio.timeout(WAIT_S):
+            # Counts move once a batch is durable, its batch size with them.
+            while _sample(scraped := (await http.get(metrics_url)).text) < len(events):
+                assert p.returncode is None, "the sink exited"
+                await asyncio.sleep(0.1)
+    buckets = _histogram_buckets(scraped, "newsflow_sink_batch_records")
+    assert buckets[500.0] == buckets[float("inf")]  # none above 500
+    assert buckets[200.0] < buckets[500.0]  # some above the Kafka default of 200
+    assert _written(tmp_path) == len(events)
+
+
+def _sample(text: str) -> float:
+    """The sink's events written so far, from a /metrics scrape."""
+    for family in text_string_to_metric_families(text):
+        if family.name == "newsflow_sink_events_written":
+            return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
+    return 0.0
+
+
+def _written(tmp_path: Path) -> int:
+    """Lines the sink has written under the test's data directory."""
+    files = (tmp_path / "data" / "articles").rglob("*.jsonl")
+    return sum(path.read_bytes().count(b"\n") for path in files)
