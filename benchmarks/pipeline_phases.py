@@ -1,8 +1,9 @@
 """The measured phases of the pipeline benchmark, each on a fresh pipeline and time-bounded.
 
-- `throughput`: push a pages file through ingest (`newsflow push`'s `push_paths`, 8 requests
-  of 100 pages in flight) once every group is Stable; time from the first request to the
-  sink's last commit. Also the per-event latency at that (saturating) rate, and VmHWM.
+- `throughput`: push a pages file through ingest (`newsflow push`'s `push_paths`, requests of
+  100 pages one at a time, as its defaults send them) once every group is Stable; time from
+  the first request to the sink's last commit. Also the per-event latency at that
+  (saturating) rate, and VmHWM.
 - `drain`: fill `pages.raw` with no enrich worker running, then start K workers; time from
   the moment the group is Stable with K members to the enrich group's last commit.
 - `latency`: a paced push at a given rate; per-event ingest-to-sink latency from the sink's
@@ -137,10 +138,11 @@ async def _finish(
 
 
 async def _push(path: Path, base_url: str, deadline: float) -> PushSummary:
-    """`newsflow push` of the file: 8 requests of 100 pages in flight, as fast as ingest takes."""
+    """`newsflow push` of the file as its defaults send it: requests of 100 pages, one at a
+    time, so that ingest takes the pages in the file's order, as offline enrich reads them."""
     return await asyncio.wait_for(
         push_paths(
-            [path], base_url=base_url, token=None, concurrency=8, source=None, fetched_at=None,
+            [path], base_url=base_url, token=None, concurrency=1, source=None, fetched_at=None,
             batch_size=100, max_retries=8, progress=False,
         ),
         deadline - time.monotonic(),
