@@ -139,9 +139,14 @@ async def _drain(path: Path, args: argparse.Namespace, budget_s: float, summary:
 
 
 async def _latency(
-    path: Path, warmup: Path, args: argparse.Namespace, rate: float, summary: Summary
+    path: Path,
+    warmup: Path,
+    args: argparse.Namespace,
+    rate: float,
+    budget_s: float,
+    *,
+    summary: Summary,
 ) -> None:
-    budget_s = _budget(args.pages, args)
     o = await latency(
         path, warmup, args.enrich_workers, rate=rate, seconds=args.latency_seconds,
         timeout_s=budget_s,
@@ -189,23 +194,21 @@ async def _memory(tmp: Path, args: argparse.Namespace, budget_s: float, summary:
     small, big = runs
     count = big.pages
     flat = True
+    growths: list[str] = []  # of the judged services, for the summary
     for name in sorted(big.memory):
         before, after = small.memory.get(name), big.memory[name]
         growth = after / before - 1 if before else float("nan")
         judged = name != "broker"
         flat &= (growth <= 0.10) or not judged
         note = verdict(growth <= 0.10) if judged else "(not judged: in-memory storage of records)"
+        if judged:
+            growths.append(f"{name} {growth:+.1%}")
         print(
             f"[memory] {name}: {mib(before)} MiB at {small.pages} pages -> {mib(after)} MiB "
             f"at {count} pages ({growth:+.1%}) {note}"
         )
-    growths = ", ".join(
-        f"{name} {big.memory[name] / small.memory[name] - 1:+.1%}"
-        for name in sorted(big.memory)
-        if name != "broker" and small.memory.get(name)
-    )
     all_flat = summary.judge(
-        f"memory, {small.pages} -> {count} pages", f"{growths} (<= +10 %)", flat
+        f"memory, {small.pages} -> {count} pages", f"{', '.join(growths)} (<= +10 %)", flat
     )
     print(f"[memory] every service within 10 %: {all_flat}")
 
@@ -247,7 +250,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 await _drain(path, args, budget_s, summary)
             if phase in ("all", "latency"):
                 rate = args.rate or (result.pages_per_s / 2 if result else 1.0)
-                await _latency(path, warmup, args, rate, summary)
+                await _latency(path, warmup, args, rate, budget_s, summary=summary)
             if phase in ("all", "memory"):
                 await _memory(tmp, args, budget_s, summary)
         except (PhaseFailed, TimeoutError) as exc:

@@ -78,17 +78,13 @@ def html_charset(data: bytes) -> str | None:
     What a browser honours when the HTTP header names no charset. A `<meta>` naming UTF-16
     means UTF-8, as in the HTML standard: bytes a parser could read the tag in are not UTF-16.
     """
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name
-    declared = scan_head(data).charset
-    if not declared:
+    bom = _bom_charset(data)
+    if bom is not None:
+        return bom
+    label = _known_label(scan_head(data).charset)
+    if label is None:
         return None
-    try:
-        codec = codecs.lookup(declared).name
-    except LookupError:
-        return None
-    return "utf-8" if codec.startswith("utf-16") else declared.strip().lower()
+    return "utf-8" if codecs.lookup(label).name.startswith("utf-16") else label
 
 
 def url_host(url: str | None) -> str | None:
@@ -107,22 +103,29 @@ def choose_charset(data: bytes, declared: str | None) -> str:
     An undeclared body that is not UTF-8 is sent as windows-1252, the usual fallback of
     browsers for legacy pages.
     """
+    return (
+        _bom_charset(data)
+        or _known_label(declared)
+        or ("utf-8" if is_utf8(data) else _FALLBACK_CHARSET)
+    )
+
+
+def _bom_charset(data: bytes) -> str | None:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
-    if declared:
-        try:
-            codecs.lookup(declared)
-        except LookupError:
-            pass
-        else:
-            # The label as declared (an IANA name), not Python's alias for it.
-            return declared.strip().lower()
+    return None
+
+
+def _known_label(declared: str | None) -> str | None:
+    # A declared label Python knows, as declared (an IANA name, not Python's alias for it).
+    if not declared:
+        return None
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _FALLBACK_CHARSET
-    return "utf-8"
+        codecs.lookup(declared)
+    except LookupError:
+        return None
+    return declared.strip().lower()
 
 
 def http_charset(content_type: str | None) -> str | None:

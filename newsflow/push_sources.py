@@ -194,7 +194,7 @@ def read_raw_file(path: Path, options: ReadOptions) -> RawUpload | Rejection | S
     if path.name.lower().endswith(HTML_SUFFIXES):
         head = scan_head(data)
         source = options.source or url_host(head.canonical_url) or directory
-        charset = choose_charset(data, None if is_utf8(data) else head.charset)
+        charset = "utf-8" if is_utf8(data) else choose_charset(data, head.charset)
         return RawUpload(
             str(path), data, f"text/html; charset={charset}", head.canonical_url, source, fetched_at
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from newsflow.broker import EmbeddedBroker, die_with_parent
 from newsflow.kafka import KafkaPublisher, Record, ensure_topics
@@ -185,16 +186,12 @@ async def test_readyz_is_503_until_the_worker_has_joined_then_200(
             assert await process.wait() == 0
 
 
-def _histogram_buckets(text: str, name: str) -> dict[float, float]:
-    """Cumulative bucket counts (le -> count) of one histogram in a /metrics scrape."""
+def _family(text: str, name: str) -> list[Sample]:
+    """The samples of one metric family in a /metrics scrape (none if it is absent)."""
     for family in text_string_to_metric_families(text):
         if family.name == name:
-            return {
-                float(sample.labels["le"]): sample.value
-                for sample in family.samples
-                if sample.name == f"{name}_bucket"
-            }
-    return {}
+            return family.samples
+    return []
 
 
 async def test_the_sink_takes_up_to_its_own_batch_size_from_kafka(
@@ -226,21 +223,23 @@ async def test_the_sink_takes_up_to_its_own_batch_size_from_kafka(
         metrics_url = await _metrics_url(tmp_path / "sink.url", p)
         async with asyncio.timeout(WAIT_S):
             # Counts move once a batch is durable, its batch size with them.
-            while _sample(scraped := (await http.get(metrics_url)).text) < len(events):
+            while _events_written(scraped := (await http.get(metrics_url)).text) < len(events):
                 assert p.returncode is None, "the sink exited"
                 await asyncio.sleep(0.1)
-    buckets = _histogram_buckets(scraped, "newsflow_sink_batch_records")
+    buckets = {
+        float(sample.labels["le"]): sample.value
+        for sample in _family(scraped, "newsflow_sink_batch_records")
+        if sample.name.endswith("_bucket")
+    }
     assert buckets[500.0] == buckets[float("inf")]  # none above 500
     assert buckets[200.0] < buckets[500.0]  # some above the Kafka default of 200
     assert _written(tmp_path) == len(events)
 
 
-def _sample(text: str) -> float:
+def _events_written(text: str) -> float:
     """The sink's events written so far, from a /metrics scrape."""
-    for family in text_string_to_metric_families(text):
-        if family.name == "newsflow_sink_events_written":
-            return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
-    return 0.0
+    family = _family(text, "newsflow_sink_events_written")
+    return sum(sample.value for sample in family if sample.name.endswith("_total"))
 
 
 def _written(tmp_path: Path) -> int:
