@@ -26,12 +26,16 @@ from services.enrich.html_meta import PageMeta, read_page_meta
 from services.enrich.text import ends_sentence, normalise_text
 
 # trafilatura's own parser settings. A parser holds no page state between documents.
+# huge_tree lifts libxml2's nesting limit from 256 to 2048 elements: a page with unclosed
+# <div>s or <font>s nests that deep, and past the limit libxml2 drops the rest of the page,
+# article included. Its other limit, 10 MB of text in one node, is above ingest's page size.
 _PARSER: Final = HTMLParser(
     collect_ids=False,
     default_doctype=False,
     encoding="utf-8",
     remove_comments=True,
     remove_pis=True,
+    huge_tree=True,
 )
 # An opening tag, comment or doctype: without one the input is not HTML at all.
 _MARKUP: Final = re.compile(r"<(?:[a-zA-Z][\w:-]*[\s/>]|!--|!doctype)", re.IGNORECASE)

@@ -599,6 +599,16 @@ def test_xhtml_with_xml_prolog_is_read() -> None:
     assert draft.body.startswith("The regional transport authority confirmed")
 
 
+@pytest.mark.parametrize("depth", [300, 2000])
+def test_article_nested_deep_in_unclosed_elements_is_read(depth: int) -> None:
+    """Past 256 open elements (unclosed <div>s) the article is still read, not dropped."""
+    html = _page().replace("<body>", "<body>" + "<div>" * depth, 1)
+    assert html.count("<div>") >= depth
+    draft = extract_html(html, None)
+    assert draft.title == "Night buses to reach the airport"
+    assert draft.body.startswith("The regional transport authority confirmed")
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)
