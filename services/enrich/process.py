@@ -1,9 +1,10 @@
 """Pages in, article events or dead letters out: the enrich step every shell calls.
 
-`PageProcessor` runs the pure `read_page` on each page, fingerprints the articles of the
-whole batch at once, asks the `Deduper` for their verdicts at once (one store round trip
-per batch, in page order), and builds the `ArticleEvent`s. Failures of one page become its
-dead letter; the batch goes on.
+`PageProcessor` runs the pure `read_page` on each page and fingerprints the articles of the
+whole batch at once, both in a worker thread so that the event loop stays free; it asks
+the `Deduper` for their verdicts at once (one store round trip per batch, in page order),
+and builds the `ArticleEvent`s. Failures of one page become its dead letter; the batch
+goes on.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ def _fingerprinted_alone(read: PageArticles) -> list[Candidate] | Rejection:
         return Rejection(DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__}: {error}")
 
 
+def _read_batch(pages: Sequence[RawPage]) -> list[list[Candidate] | Rejection]:
+    return _fingerprinted([_find(page) for page in pages])
+
+
 class PageProcessor:
     """Runs the enrich core over batches of pages against one dedupe context."""
 
@@ -128,13 +133,12 @@ class PageProcessor:
 
         ``lanes``: where the pages come from (see ``Deduper.judge``); None for one stream.
         """
-        read: list[PageArticles | Rejection] = []
-        for page in pages:
-            read.append(_find(page))
-            # A page costs milliseconds of CPU; yielding between pages keeps the event loop
-            # (and so the consumer's heartbeats) going through a batch of hundreds of pages.
-            await asyncio.sleep(0)
-        found = _fingerprinted(read)
+        # Reading and fingerprinting run in a worker thread: one page can take seconds (a
+        # few MiB of HTML), and the event loop must keep the consumer's heartbeats going
+        # meanwhile, or the group drops the worker after its session timeout and the batch
+        # is handled again, by a worker that meets the same page. The GIL passes to the loop
+        # within its switch interval (5 ms) whenever it has something to do.
+        found = await asyncio.to_thread(_read_batch, pages)
         fingerprints = [c.fingerprint for f in found if isinstance(f, list) for c in f]
         verdicts = iter(await self._deduper.judge(fingerprints, lanes))
         outcomes = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -126,3 +128,43 @@ async def test_verdicts_do_not_depend_on_how_the_pages_are_batched() -> None:
     assert runs[1] == runs[0]
     assert runs[2] == runs[0]
     assert runs[3] == runs[0]
+
+
+async def test_the_event_loop_keeps_running_while_a_slow_page_is_read() -> None:
+    """A worker's Kafka heartbeats are coroutines on its event loop: a page that takes long to
+    read (here 1.3 MiB of HTML) must not stop them, or past the session timeout the group
+    drops the worker and hands the page to another, which meets it again. A task sleeping
+    5 ms at a time keeps running while the page is read."""
+    items = "".join(
+        f"<li><a href='/n/{i}'>Item {i} of the list</a> {i % 59 + 1} minutes ago</li>"
+        for i in range(20_000)
+    )
+    article = "<p>" + "The regional transport authority confirmed the plan on Monday. " * 8
+    page = RawPage(
+        page_id="slow-1",
+        url="https://news.example.org/slow",
+        source="Example News",
+        fetched_at=datetime(2025, 6, 21, 18, tzinfo=UTC),
+        content_type=ContentType.HTML,
+        body=f"<html><body><ul>{items}</ul><article><h1>Night buses</h1>{article}</p>"
+        "</article></body></html>",
+    )
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.02)
+    before, started = ticks, time.perf_counter()
+    [outcome] = await _processor().process([page])
+    during, seconds = ticks - before, time.perf_counter() - started
+    ticker.cancel()
+    assert outcome.rejection is None
+    assert [e.title for e in outcome.events] == ["Night buses"]
+    assert seconds > 0.1, "the page was read too fast to tell"
+    # On the loop itself the page would leave the task a tick or two, between steps.
+    assert during >= 10, f"{during} ticks in {seconds:.2f} s"
