@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsflow import push_options, tail_options
-from newsflow.heap import tune_garbage_collector, tune_malloc
+from newsflow.heap import share_one_arena, tune_garbage_collector, tune_malloc
 from newsflow.logs import configure_logging
 
 # The imports below are deferred on purpose: `newsflow tail` should not load trafilatura.
@@ -192,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the subcommand named in `argv`."""
     args = build_parser().parse_args(argv)
     tune_malloc()
+    share_one_arena()
     code: int = args.handler(args)
     return code
 

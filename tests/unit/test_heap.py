@@ -12,7 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from newsflow.heap import GLIBC_VARIABLES, MALLOC_THRESHOLD, THRESHOLDS, tune_garbage_collector
+from newsflow.heap import (
+    ARENA_VARIABLE,
+    GLIBC_VARIABLES,
+    MALLOC_THRESHOLD,
+    THRESHOLDS,
+    tune_garbage_collector,
+)
 
 
 @pytest.fixture
@@ -118,3 +124,58 @@ def test_tuned_malloc_still_maps_large_blocks_after_freeing_a_larger_one() -> No
 def test_glibc_variables_in_the_environment_are_left_to_rule() -> None:
     """An operator's MALLOC_MMAP_THRESHOLD_ wins: tune_malloc does nothing and says so."""
     assert _mapped_after_a_free("tuned", MALLOC_MMAP_THRESHOLD_="8388608") == ("False", 0)
+
+
+# Allocates and keeps 64 KiB blocks (below the mmap threshold: from an arena) in a second
+# thread, then prints how many arenas ("<heap nr=") glibc's malloc_info reports.
+_ARENAS_AFTER_A_THREAD = """
+import ctypes, re, sys, tempfile, threading
+from newsflow.heap import share_one_arena, tune_malloc
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = (ctypes.c_size_t,)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+libc.fclose.argtypes = (ctypes.c_void_p,)
+libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
+tune_malloc()
+shared = share_one_arena() if sys.argv[1] == "tuned" else False
+kept = []
+thread = threading.Thread(target=lambda: kept.extend(libc.malloc(64 << 10) for _ in range(16)))
+thread.start()
+thread.join()
+with tempfile.NamedTemporaryFile() as report:
+    stream = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    print(shared, len(re.findall(rb"<heap nr=", report.read())))
+"""
+
+
+def _arenas_after_a_thread(mode: str, **environ: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if k != ARENA_VARIABLE} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", _ARENAS_AFTER_A_THREAD, mode],
+        capture_output=True, text=True, check=True, env=env, timeout=60,
+    )  # fmt: skip
+    shared, arenas = done.stdout.split()
+    return shared, int(arenas)
+
+
+@glibc_only
+def test_glibc_alone_gives_a_thread_an_arena_of_its_own() -> None:
+    """What share_one_arena is there to stop: a second thread's blocks in a second arena."""
+    assert _arenas_after_a_thread("default") == ("False", 2)
+
+
+@glibc_only
+def test_with_one_arena_shared_a_thread_allocates_from_the_main_one() -> None:
+    """After share_one_arena, the thread's blocks come from the main arena: one in all."""
+    assert _arenas_after_a_thread("tuned") == ("True", 1)
+
+
+@glibc_only
+def test_an_arena_limit_in_the_environment_is_left_to_rule() -> None:
+    """An operator's MALLOC_ARENA_MAX wins: share_one_arena does nothing and says so."""
+    assert _arenas_after_a_thread("tuned", MALLOC_ARENA_MAX="4") == ("False", 2)
