@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 SAMPLES ?= ../shared/samples/aggregator-seed.page.jsonl
 
 run: install ## Start the pipeline on the embedded broker, feed it the sample pages, show where the articles landed
-	$(BIN)/newsflow run --feed $(SAMPLES) --exit-when-drained
+	$(BIN)/newsflow run --feed $(SAMPLES) --exit-when-drained --free-ports
 
 serve: install ## Run the pipeline on the embedded broker until Ctrl-C
 	$(BIN)/newsflow run

@@ -40,15 +40,22 @@ def free_port(host: str = _HOST) -> int:
         return port
 
 
-def _ensure_free(port: int, host: str = _HOST) -> None:
-    # Tansu listens with SO_REUSEPORT, so a second broker on a taken port would start and
-    # silently share it with the first: refuse before spawning instead.
+def port_is_free(port: int, host: str = _HOST) -> bool:
+    """Whether a server could listen on `port` of `host` right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError as exc:
-            raise BrokerStartFailed(f"port {port} on {host} is taken: {exc}") from exc
+        except OSError:
+            return False
+    return True
+
+
+def _ensure_free(port: int, host: str = _HOST) -> None:
+    # Tansu listens with SO_REUSEPORT, so a second broker on a taken port would start and
+    # silently share it with the first: refuse before spawning instead.
+    if not port_is_free(port, host):
+        raise BrokerStartFailed(f"port {port} on {host} is taken")
 
 
 def die_with_parent() -> None:

@@ -97,7 +97,7 @@ def _cmd_sink(_: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from newsflow.run import RunOptions, run_command
+    from newsflow.run import PortTaken, RunOptions, resolve_ports, run_command
     from newsflow.settings import KafkaSettings
     from services.enrich.settings import EnrichSettings
     from services.ingest.settings import IngestSettings
@@ -113,6 +113,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         enrich_group=EnrichSettings().consumer_group,
         sink_group=sink.consumer_group,
     )
+    try:
+        options = resolve_ports(options, fallback=args.free_ports)
+    except PortTaken as taken:
+        print(f"newsflow: {taken}", file=sys.stderr)
+        return 2
     return asyncio.run(
         run_command(
             KafkaSettings(),
@@ -177,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once the fed pages have landed instead of serving until Ctrl-C",
     )
     run.add_argument("--drain-timeout", type=float, default=120.0, help="seconds (default 120)")
+    run.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="where a port to listen on is taken, use a free one instead of stopping",
+    )
     run.set_defaults(handler=_cmd_run)
 
     push = commands.add_parser("push", help="push files (text, HTML, NDJSON, WARC) to ingest")

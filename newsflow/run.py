@@ -24,14 +24,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import structlog
 
-from newsflow.broker import EmbeddedBroker, die_with_parent
+from newsflow.broker import EmbeddedBroker, die_with_parent, free_port, port_is_free
 from newsflow.kafka import ensure_topics
 from newsflow.kafka.lag import group_lag
 from newsflow.settings import KafkaSettings
@@ -184,6 +184,47 @@ class RunOptions:
         return self.metrics_port if index == 0 else self.metrics_port + 1 + index
 
 
+class PortTaken(RuntimeError):
+    """A port `newsflow run` was told to use is taken; the message names it and its setting."""
+
+
+def workers_of(options: RunOptions) -> list[str]:
+    """The supervised services besides ingest: the sink and enrich-0, enrich-1..."""
+    return ["sink", *(f"enrich-{i}" for i in range(options.enrich_workers))]
+
+
+def resolve_ports(options: RunOptions, *, fallback: bool = False) -> RunOptions:
+    """`options` with ports that are free now: HTTP port 0 becomes a free port.
+
+    A taken port raises `PortTaken`, or with `fallback` gives way to a free one (the HTTP
+    port) or to 0 (the metrics ports: every worker then picks its own).
+    """
+    host, http_port = options.http_host, options.http_port
+    if http_port == 0:
+        http_port = free_port(host)
+    problems: list[str] = []
+    if not port_is_free(http_port, host):
+        if not fallback:
+            problems.append(f"{host}:{http_port}, ingest's HTTP port (NEWSFLOW_HTTP_PORT)")
+        http_port = free_port(host)
+    metrics_port = options.metrics_port
+    taken = [
+        f"{host}:{options.metrics_port_of(name)}, the metrics port of {name}"
+        for name in workers_of(options)
+        if metrics_port and not port_is_free(options.metrics_port_of(name), host)
+    ]
+    if taken:
+        if not fallback:
+            problems.extend(taken)
+        metrics_port = 0
+    if problems:
+        raise PortTaken(
+            "taken: " + "; ".join(problems) + ". Stop what holds them, set NEWSFLOW_HTTP_PORT "
+            "(0 picks a free one), or pass --free-ports to use free ports instead."
+        )
+    return replace(options, http_port=http_port, metrics_port=metrics_port)
+
+
 class Pipeline:
     """The broker (when embedded), the topics and the supervised services."""
 
@@ -218,7 +259,7 @@ class Pipeline:
             "NEWSFLOW_HTTP_PORT": str(self.options.http_port),
         }
         self._url_dir = Path(tempfile.mkdtemp(prefix="newsflow-run-"))
-        workers = ["sink", *(f"enrich-{i}" for i in range(self.options.enrich_workers))]
+        workers = workers_of(self.options)
         for name in workers:
             worker_env = {
                 **env,
