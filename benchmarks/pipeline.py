@@ -12,8 +12,10 @@ Phases, each on a fresh pipeline and bounded in time (`--timeout`):
 - throughput: pages/s and articles/s (first push request to the sink's last commit), the
   per-event ingest-to-sink latency at that saturating rate, VmHWM of every service, with K
   enrich workers (`--enrich-workers`, by default what `newsflow run` starts: 1) and with
-  the other of 1 and 2; then, over the same pages, offline `newsflow enrich` (1 process,
-  and max(K, 2) at once) and a bare aiokafka passthrough, with the ratios. Target:
+  the other of 1 and 2; over the same pages, offline `newsflow enrich` with 1 process just
+  before and just after those two runs (its rate over the mean of the two times, so that a
+  machine whose speed drifts during the phase is held to what it was in the middle), then
+  with max(K, 2) at once, and a bare aiokafka passthrough, with the ratios. Target:
   pipeline >= 80 % of N x the offline 1-process rate, printed for both worker counts N (on
   2 cores, 2 offline processes take both cores, while the pipeline also runs the broker,
   ingest, the sink and this process). The processes measured at once, and the ratios by
@@ -54,7 +56,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.pipeline_limits import offline_enrich, passthrough_rate
+from benchmarks.pipeline_limits import bracketing, offline_enrich, passthrough_rate
 from benchmarks.pipeline_pages import HISTORY_STEP, LIVE_STEP, SEED, START, write_pages
 from benchmarks.pipeline_phases import DrainOutcome, Outcome, PhaseFailed, drain, latency
 from benchmarks.pipeline_phases import throughput as run_throughput
@@ -80,12 +82,16 @@ async def _throughput(
     scaling either way), against offline enrich with 1 process and with 2 or K at once."""
     k = args.enrich_workers
     other = 2 if k == 1 else 1
+    before = offline_enrich(path, args.pages, 1, timeout_s=budget_s)
+    print_offline(before, ", before the pipeline")
     result = await run_throughput(path, args.pages, k, timeout_s=budget_s)
     print_outcome("throughput", result)
     second = await run_throughput(path, args.pages, other, timeout_s=budget_s)
     print_outcome(f"throughput-{other}", second)
-    one = offline_enrich(path, args.pages, 1, timeout_s=budget_s)
-    print_offline(one)
+    after = offline_enrich(path, args.pages, 1, timeout_s=budget_s)
+    print_offline(after, ", after it")
+    one = bracketing(before, after)
+    print_offline(one, ", the two runs' mean time (the figure the ratios use)")
     most = max(k, other)
     many = offline_enrich(path, args.pages, most, timeout_s=budget_s)
     print_offline(many)

@@ -24,7 +24,7 @@ from benchmarks.enrich import NEWSFLOW
 from benchmarks.passthrough import BacklogResult, backlog_rate
 from benchmarks.pipeline_pages import read_lines
 
-__all__ = ["BacklogResult", "OfflineRate", "offline_enrich", "passthrough_rate"]
+__all__ = ["BacklogResult", "OfflineRate", "bracketing", "offline_enrich", "passthrough_rate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,25 @@ class OfflineRate:
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.seconds
+
+
+def bracketing(before: OfflineRate, after: OfflineRate) -> OfflineRate:
+    """One offline figure from runs just before and just after what it is held against.
+
+    The time and the CPU are the means of the two runs (so the rate is their harmonic
+    mean): a machine that speeds up or slows down steadily during the pipeline's runs moves
+    both halves, and the mean is what it was in the middle.
+    """
+    if (before.processes, before.pages) != (after.processes, after.pages):
+        raise ValueError("bracketing runs must be of the same pages and processes")
+    return OfflineRate(
+        before.processes,
+        before.pages,
+        (before.seconds + after.seconds) / 2,
+        before.events,
+        max(before.peak_rss_kib, after.peak_rss_kib),
+        (before.cpu_s + after.cpu_s) / 2,
+    )
 
 
 def _split(path: Path, parts: int, into: Path) -> list[Path]:

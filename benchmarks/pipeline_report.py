@@ -94,9 +94,9 @@ def print_outcome(label: str, o: Outcome, *, rates: bool = True) -> None:
     print(f"[{label}]   load average before: {o.load_before}  after: {o.load_after}", flush=True)
 
 
-def print_offline(rate: OfflineRate) -> None:
+def print_offline(rate: OfflineRate, when: str = "") -> None:
     how = (
-        "1 process"
+        f"1 process{when}"
         if rate.processes == 1
         else f"{rate.processes} processes at once (each 1/{rate.processes} of the pages, "
         "pinned to its own CPU)"
