@@ -97,14 +97,20 @@ glibc_only = pytest.mark.skipif(
 )
 
 
-def _mapped_after_a_free(mode: str, **environ: str) -> tuple[str, int]:
-    env = {k: v for k, v in os.environ.items() if k not in GLIBC_VARIABLES} | environ
+def _glibc_run(script: str, mode: str, unset: tuple[str, ...], **environ: str) -> tuple[str, int]:
+    # Runs `script` in a fresh interpreter without the `unset` variables (plus `environ`);
+    # it prints whether it tuned malloc and one count.
+    env = {k: v for k, v in os.environ.items() if k not in unset} | environ
     done = subprocess.run(
-        [sys.executable, "-c", _MAPPED_AFTER_A_FREE, mode],
+        [sys.executable, "-c", script, mode],
         capture_output=True, text=True, check=True, env=env, timeout=60,
     )  # fmt: skip
-    tuned, mapped = done.stdout.split()
-    return tuned, int(mapped)
+    tuned, count = done.stdout.split()
+    return tuned, int(count)
+
+
+def _mapped_after_a_free(mode: str, **environ: str) -> tuple[str, int]:
+    return _glibc_run(_MAPPED_AFTER_A_FREE, mode, GLIBC_VARIABLES, **environ)
 
 
 @glibc_only
@@ -154,13 +160,7 @@ with tempfile.NamedTemporaryFile() as report:
 
 
 def _arenas_after_a_thread(mode: str, **environ: str) -> tuple[str, int]:
-    env = {k: v for k, v in os.environ.items() if k != ARENA_VARIABLE} | environ
-    done = subprocess.run(
-        [sys.executable, "-c", _ARENAS_AFTER_A_THREAD, mode],
-        capture_output=True, text=True, check=True, env=env, timeout=60,
-    )  # fmt: skip
-    shared, arenas = done.stdout.split()
-    return shared, int(arenas)
+    return _glibc_run(_ARENAS_AFTER_A_THREAD, mode, (ARENA_VARIABLE,), **environ)
 
 
 @glibc_only
