@@ -28,7 +28,8 @@ from services.enrich.text import ends_sentence, normalise_text
 # trafilatura's own parser settings. A parser holds no page state between documents.
 # huge_tree lifts libxml2's nesting limit from 256 to 2048 elements: a page with unclosed
 # <div>s or <font>s nests that deep, and past the limit libxml2 drops the rest of the page,
-# article included. Its other limit, 10 MB of text in one node, is above ingest's page size.
+# article included. It also lifts the 10 MB limit on one text node, which no page reaches:
+# ingest refuses pages over NEWSFLOW_MAX_PAGE_BYTES (5 MiB by default).
 _PARSER: Final = HTMLParser(
     collect_ids=False,
     default_doctype=False,

@@ -61,12 +61,12 @@ def test_with_fallback_taken_ports_give_way_to_free_ones(held_port: int) -> None
 
 def test_free_ports_stay_as_configured_and_zero_becomes_a_free_port() -> None:
     """Nothing changes for ports that are free; HTTP port 0 becomes a real one to tell pushers."""
-    http, metrics = free_port(), free_port()
-    assert resolve_ports(RunOptions(http_port=http, metrics_port=0)).http_port == http
-    resolved = resolve_ports(RunOptions(http_port=0, metrics_port=0))
-    assert resolved.http_port != 0
-    if port_is_free(metrics, HOST) and port_is_free(metrics + 1, HOST):
-        assert resolve_ports(RunOptions(http_port=0, metrics_port=metrics)).metrics_port == metrics
+    http = free_port()
+    kept = resolve_ports(RunOptions(http_port=http, metrics_port=0))
+    assert (kept.http_port, kept.metrics_port) == (http, 0)
+    picked = resolve_ports(RunOptions(http_port=0, metrics_port=0))
+    assert picked.http_port != 0
+    assert port_is_free(picked.http_port, HOST)
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
