@@ -103,15 +103,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from services.ingest.settings import IngestSettings
     from services.sink.settings import SinkSettings
 
-    ingest, sink = IngestSettings(), SinkSettings()
+    ingest, enrich, sink = IngestSettings(), EnrichSettings(), SinkSettings()
     configure_logging("run", ingest.log_level)
     options = RunOptions(
         enrich_workers=args.enrich_workers,
         http_host=ingest.http_host,
         http_port=ingest.http_port,
         drain_timeout=args.drain_timeout,
-        enrich_group=EnrichSettings().consumer_group,
+        enrich_group=enrich.consumer_group,
         sink_group=sink.consumer_group,
+        metrics_port=enrich.metrics_port,
     )
     try:
         options = resolve_ports(options, fallback=args.free_ports)

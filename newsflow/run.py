@@ -220,7 +220,8 @@ def resolve_ports(options: RunOptions, *, fallback: bool = False) -> RunOptions:
     if problems:
         raise PortTaken(
             "taken: " + "; ".join(problems) + ". Stop what holds them, set NEWSFLOW_HTTP_PORT "
-            "(0 picks a free one), or pass --free-ports to use free ports instead."
+            "or NEWSFLOW_METRICS_PORT (enrich-0's; the sink and enrich-1... take the ports "
+            "after it; 0 picks free ones), or pass --free-ports to use free ports instead."
         )
     return replace(options, http_port=http_port, metrics_port=metrics_port)
 

@@ -49,6 +49,7 @@ def test_a_taken_metrics_port_is_named_with_its_worker(held_port: int) -> None:
     with pytest.raises(PortTaken) as taken:
         resolve_ports(options)
     assert f"{HOST}:{held_port}, the metrics port of sink" in str(taken.value)
+    assert "NEWSFLOW_METRICS_PORT" in str(taken.value)
 
 
 def test_with_fallback_taken_ports_give_way_to_free_ones(held_port: int) -> None:
@@ -78,7 +79,11 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 def _env(tmp_path: Path, http_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    return env | {"NEWSFLOW_HTTP_PORT": str(http_port), "NEWSFLOW_DATA_DIR": str(tmp_path)}
+    return env | {
+        "NEWSFLOW_HTTP_PORT": str(http_port),
+        "NEWSFLOW_METRICS_PORT": "0",  # every worker on a free port of its own
+        "NEWSFLOW_DATA_DIR": str(tmp_path),
+    }
 
 
 def test_newsflow_run_stops_at_once_on_a_taken_port(held_port: int, tmp_path: Path) -> None:
