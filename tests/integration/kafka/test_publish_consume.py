@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from newsflow.kafka import BatchConsumer, KafkaPublisher, Message, Record, ensure_topics
 from newsflow.settings import KafkaSettings
@@ -64,6 +65,42 @@ async def test_every_published_record_arrives_with_its_key_value_and_headers(
     got = {(m.key, m.value, m.headers) for m in received}
     assert got == {(r.key, r.value, r.headers) for r in records}
     assert {m.partition for m in received} == set(range(kafka_settings.partitions))
+
+
+async def test_records_land_where_kafkas_partitioner_puts_their_keys_in_order(
+    kafka_settings: KafkaSettings, unique_name: str
+) -> None:
+    """Each keyed record is on the partition Kafka's default partitioner (murmur2) gives its
+    key, as a Java producer or any other client would place it; a partition key sends a
+    record to its key's partition instead; records without a key go somewhere; and within a
+    partition the records keep the order of the call, across record batches that filled
+    up (records of 40 KiB; a batch holds 1 MiB)."""
+    topic = f"placed-{unique_name}"
+    await ensure_topics(kafka_settings, [topic])
+    body = b"x" * (40 << 10)
+    keyed = [Record(topic, f"k{i}".encode(), b"%d:" % i + body) for i in range(150)]
+    grouped = [Record(topic, b"any", b"g%d" % i, partition_key=b"request-7") for i in range(5)]
+    keyless = [Record(topic, None, b"n%d" % i) for i in range(5)]
+    records = keyed + grouped + keyless
+    await _publish(kafka_settings, records)
+
+    received = await _collect(kafka_settings, topic, f"g-{unique_name}", len(records))
+
+    partitions = list(range(kafka_settings.partitions))
+    by_value = {m.value: m for m in received}
+    assert len(by_value) == len(records)
+    for record in keyed:
+        assert record.key is not None
+        expected = DefaultPartitioner()(record.key, partitions, partitions)
+        assert by_value[record.value].partition == expected
+    expected_group = DefaultPartitioner()(b"request-7", partitions, partitions)
+    assert {by_value[r.value].partition for r in grouped} == {expected_group}
+    assert all(by_value[r.value].partition in partitions for r in keyless)
+    for partition in partitions:
+        offsets = [
+            by_value[r.value].offset for r in keyed if by_value[r.value].partition == partition
+        ]
+        assert offsets == sorted(offsets)
 
 
 async def test_a_failed_batch_is_not_committed_and_comes_back_to_the_group(
