@@ -18,11 +18,9 @@ import pytest
 
 from newsflow.broker import free_port, port_is_free
 from newsflow.run import PortTaken, RunOptions, resolve_ports
+from tests.samples import SAMPLE_PAGE
 
 HOST = "127.0.0.1"
-SAMPLE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "aggregator-seed.page.jsonl"
-)
 RUN_TIMEOUT_S = 180
 
 
@@ -89,7 +87,9 @@ def _env(tmp_path: Path, http_port: int) -> dict[str, str]:
 def test_newsflow_run_stops_at_once_on_a_taken_port(held_port: int, tmp_path: Path) -> None:
     """Exit 2 with the port named, instead of restarting ingest until a readiness timeout."""
     started = time.monotonic()
-    done = _run(["--feed", str(SAMPLE), "--exit-when-drained"], _env(tmp_path, held_port), tmp_path)
+    done = _run(
+        ["--feed", str(SAMPLE_PAGE), "--exit-when-drained"], _env(tmp_path, held_port), tmp_path
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"{HOST}:{held_port}" in done.stderr
     assert "--free-ports" in done.stderr
@@ -103,7 +103,7 @@ def test_make_runs_command_lands_the_sample_with_its_port_taken(
 ) -> None:
     """`newsflow run --feed ... --exit-when-drained --free-ports`, as `make run` calls it."""
     done = _run(
-        ["--feed", str(SAMPLE), "--exit-when-drained", "--free-ports"],
+        ["--feed", str(SAMPLE_PAGE), "--exit-when-drained", "--free-ports"],
         _env(tmp_path, held_port),
         tmp_path,
     )

@@ -37,14 +37,14 @@ from newsflow.run import Pipeline, RunOptions
 from newsflow.settings import KafkaSettings
 from schemas import RawPage
 from tests.integration.deploy.prometheus import PrometheusApi, ensure_prometheus, running_prometheus
-from tests.unit.deploy.files import DEPLOY, ROOT, load_yaml
+from tests.samples import SAMPLE_PAGE
+from tests.unit.deploy.files import DEPLOY, load_yaml
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 WAIT_S = 90.0
 SCRAPE = "1s"
 RATE_WINDOW = "10s"  # what Grafana's $__rate_interval is for a 1 s scrape: 4 scrapes and more
-SEED = ROOT.parent / "shared" / "samples" / "aggregator-seed.page.jsonl"
 DASHBOARD = json.loads((DEPLOY / "grafana/dashboards/newsflow.json").read_text("utf-8"))
 PANELS = [panel for panel in DASHBOARD["panels"] if panel["type"] != "row"]
 RULES = [r for g in load_yaml(DEPLOY / "prometheus/alerts.yml")["groups"] for r in g["rules"]]
@@ -84,7 +84,7 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 def _pages() -> list[RawPage]:
     """The seed page, the same page fetched again an hour later, and generated pages."""
-    seed = RawPage.model_validate_json(SEED.read_text(encoding="utf-8").splitlines()[0])
+    seed = RawPage.model_validate_json(SAMPLE_PAGE.read_text(encoding="utf-8").splitlines()[0])
     again = seed.model_copy(
         update={
             "page_id": f"{seed.page_id}-again",

@@ -23,14 +23,14 @@ from services.enrich.dedupe import InMemoryDedupeStore
 from services.enrich.fingerprint import estimate_jaccard, make_fingerprint
 from services.enrich.process import PageProcessor
 from services.enrich.settings import EnrichSettings
+from tests.samples import SAMPLE_PAGE
 
 Page = dict[str, Any]
-SAMPLE = Path("/work/shared/samples/aggregator-seed.page.jsonl")
 
 
 def sample_page() -> Page:
     """The sample aggregator page as a RawPage dict."""
-    page: Page = orjson.loads(SAMPLE.read_bytes().splitlines()[0])
+    page: Page = orjson.loads(SAMPLE_PAGE.read_bytes().splitlines()[0])
     return page
 
 

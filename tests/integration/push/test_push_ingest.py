@@ -18,8 +18,8 @@ from schemas import ContentType, RawPage
 from services.ingest.main import build_server
 from services.ingest.settings import IngestSettings
 from tests.integration.push.servers import serving
+from tests.samples import SAMPLE_PAGE
 
-SAMPLE = Path("/work/shared/samples/aggregator-seed.page.jsonl")
 WAIT_S = 30.0
 
 
@@ -48,11 +48,11 @@ HTML = (
 @pytest.fixture
 def sample_page(tmp_path: Path) -> RawPage:
     """The sample NDJSON page copied into tmp_path, beside harbour/front.html; the page it holds."""
-    shutil.copy(SAMPLE, tmp_path / SAMPLE.name)
+    shutil.copy(SAMPLE_PAGE, tmp_path / SAMPLE_PAGE.name)
     site = tmp_path / "harbour"
     site.mkdir()
     (site / "front.html").write_text(HTML, encoding="utf-8")
-    return RawPage.model_validate_json(SAMPLE.read_bytes())
+    return RawPage.model_validate_json(SAMPLE_PAGE.read_bytes())
 
 
 async def test_pushed_files_land_on_pages_raw_with_their_ids_and_envelopes(

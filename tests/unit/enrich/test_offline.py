@@ -7,14 +7,13 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.offline import enrich_lines
 from services.enrich.process import PageProcessor
+from tests.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 SAMPLE_LINE = (SAMPLES / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,15 +6,13 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import generate_pages
 from schemas import ContentType, DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
-
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
+from tests.samples import SAMPLES
 
 
 def _sample() -> tuple[RawPage, dict[str, Any]]:

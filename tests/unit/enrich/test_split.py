@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,7 @@ from benchmarks.corpus import GeneratedPage, generate_pages
 from services.enrich.boilerplate import is_boilerplate_line
 from services.enrich.draft import ArticleDraft
 from services.enrich.split import split_text_page
-
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
+from tests.samples import SAMPLES
 
 BELARUS = (
     "Keith Kellogg has visited Belarus and met with President Alexander Lukashenko. Shortly"

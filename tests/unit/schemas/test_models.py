@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from schemas import ArticleEvent, ContentType, PublishedAtSource, RawPage
 from schemas.export import SCHEMA_DIR, schema_files
-
-SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
+from tests.samples import SAMPLE_PAGE
 
 
 def test_exported_schema_files_match_the_models() -> None:
@@ -31,7 +29,7 @@ def test_every_field_is_documented() -> None:
 
 def test_sample_envelope_validates() -> None:
     """The sample RawPage envelope is valid under the contract and keeps its page id."""
-    line = (SAMPLE / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    line = SAMPLE_PAGE.read_text(encoding="utf-8").splitlines()[0]
     page = RawPage.model_validate_json(line)
     assert page.page_id == "seed-0001"
     assert page.content_type is ContentType.TEXT
