@@ -43,6 +43,9 @@ async def _wait_refused(url: str) -> None:
                 await client.get("/healthz")
             except httpx.ConnectError:
                 return
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # Queued by the kernel as the listener closed, then dropped: not refused yet.
+                pass
         await asyncio.sleep(0.05)
 
 
