@@ -123,6 +123,10 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # A session of its own: a terminal's Ctrl-C signals its whole foreground process
+            # group, and the broker, which holds every record in memory, must outlive the
+            # drain that signal starts; its owner stops it after that (or it dies with it).
+            start_new_session=True,
             preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - prctl only, async-signal-safe
         )
         try:

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 import structlog
+from aiokafka.errors import KafkaError
 
 from newsflow.broker import EmbeddedBroker, die_with_parent, free_port, port_is_free
 from newsflow.kafka import ensure_topics
@@ -130,12 +131,16 @@ async def wait_until_drained(
     """True once enrich and then every sink have committed everything, within `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await group_lag(settings, enrich_group, [settings.topic_pages]) == 0:
-            # Enrich commits only after its events are acknowledged, so the sink's lag read
-            # after this point covers every event of every accepted page.
-            lags = [await group_lag(settings, g, [settings.topic_events]) for g in sink_groups]
-            if not any(lags):
-                return True
+        try:
+            if await group_lag(settings, enrich_group, [settings.topic_pages]) == 0:
+                # Enrich commits only after its events are acknowledged, so the sink's lag
+                # read after this point covers every event of every accepted page.
+                lags = [await group_lag(settings, g, [settings.topic_events]) for g in sink_groups]
+                if not any(lags):
+                    return True
+        except KafkaError as exc:
+            # The cluster may come back before the deadline; the workers wait for it too.
+            log.warning("lag unknown, the broker is unreachable", error=str(exc))
         await asyncio.sleep(settle)
     return False
 
@@ -318,6 +323,11 @@ class Pipeline:
 
     async def drain_and_stop(self) -> bool:
         """Stop intake, wait for zero lag, stop the workers and the broker; True if drained."""
+        if not self._broker_alive():
+            # The records it held in memory went with it: nothing can drain, nor wait.
+            log.error("the embedded broker exited before the drain; what it held is lost")
+            await self.kill()
+            return False
         await self.supervisor.stop(["ingest"])
         drained = await self.wait_until_drained()
         if not drained:
@@ -339,6 +349,10 @@ class Pipeline:
         if self._url_dir is not None:
             shutil.rmtree(self._url_dir, ignore_errors=True)
             self._url_dir = None
+
+    def _broker_alive(self) -> bool:
+        """False once the embedded broker has exited; True for a configured cluster."""
+        return self.broker is None or self.broker.running
 
     async def _stop_broker(self) -> None:
         if self.broker is not None:

@@ -37,8 +37,8 @@ async def group_lag(settings: KafkaSettings, group_id: str, topics: Sequence[str
     """Sum over the topics' partitions of end offset minus the group's committed offset."""
     consumer = AIOKafkaConsumer(client_id="newsflow-lag", **settings.client_kwargs())
     admin = AIOKafkaAdminClient(client_id="newsflow-lag", **settings.client_kwargs())
-    await consumer.start()
     try:
+        await consumer.start()
         await admin.start()
         await consumer.topics()  # loads the cluster metadata partitions_for_topic reads
         partitions = [
