@@ -199,12 +199,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EX_UNAVAILABLE = 69
+"""The exit status of a command whose Kafka cluster cannot be reached (sysexits.h)."""
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether `error` says that the Kafka cluster could not be reached."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from newsflow.kafka.errors import PublishUnavailable
+
+    return isinstance(error, KafkaConnectionError | PublishUnavailable)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the subcommand named in `argv`."""
     args = build_parser().parse_args(argv)
     tune_malloc()
     share_one_arena()
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except Exception as error:
+        if not _unreachable(error):
+            raise
+        from newsflow.settings import KafkaSettings
+
+        where = KafkaSettings().bootstrap_servers or "the embedded broker"
+        print(f"newsflow {args.command}: cannot reach Kafka at {where}: {error}", file=sys.stderr)
+        return EX_UNAVAILABLE
     return code
 
 

@@ -27,8 +27,8 @@ async def ensure_topics(
     """Create the missing topics among `names`; topics that already exist are left as they are."""
     wanted = list(dict.fromkeys(names))
     admin = AIOKafkaAdminClient(client_id="newsflow-admin", **settings.client_kwargs())
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [name for name in wanted if name not in existing]
         if not missing:

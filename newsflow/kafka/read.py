@@ -60,7 +60,11 @@ class TopicReader:
             fetch_max_bytes=s.fetch_max_bytes,
             **s.client_kwargs(),
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
         self._consumer = consumer
         partitions = await self._partitions(consumer)
         if not partitions:
