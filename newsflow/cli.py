@@ -200,16 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EX_UNAVAILABLE = 69
-"""The exit status of a command whose Kafka cluster cannot be reached (sysexits.h)."""
+"""The exit status of a command that cannot reach Kafka or its sink's destination (sysexits.h)."""
 
 
-def _unreachable(error: Exception) -> bool:
-    """Whether `error` says that the Kafka cluster could not be reached."""
+def _unavailable(error: Exception, command: str) -> str | None:
+    """The one line to print when `error` says a server the command needs is unreachable."""
     from aiokafka.errors import KafkaConnectionError
 
     from newsflow.kafka.errors import PublishUnavailable
+    from newsflow.settings import KafkaSettings
+    from services.sink.errors import SinkUnavailable
 
-    return isinstance(error, KafkaConnectionError | PublishUnavailable)
+    if isinstance(error, KafkaConnectionError | PublishUnavailable):
+        where = KafkaSettings().bootstrap_servers or "the embedded broker"
+        return f"newsflow {command}: cannot reach Kafka at {where}: {error}"
+    if isinstance(error, SinkUnavailable):
+        return f"newsflow {command}: {error}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,12 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except Exception as error:
-        if not _unreachable(error):
+        line = _unavailable(error, args.command)
+        if line is None:
             raise
-        from newsflow.settings import KafkaSettings
-
-        where = KafkaSettings().bootstrap_servers or "the embedded broker"
-        print(f"newsflow {args.command}: cannot reach Kafka at {where}: {error}", file=sys.stderr)
+        print(line, file=sys.stderr)
         return EX_UNAVAILABLE
     return code
 

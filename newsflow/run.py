@@ -383,6 +383,46 @@ def report_landing(data_dir: os.PathLike[str] | str, page_ids: set[str]) -> list
     return lines
 
 
+async def _feed(
+    pipeline: Pipeline,
+    feed: Sequence[os.PathLike[str] | str],
+    *,
+    data_dir: os.PathLike[str] | str,
+    sink: str,
+) -> int:
+    """Push `feed` in order, wait until it landed and say where; 0 if all of it did."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from newsflow.push import push_paths  # noqa: PLC0415
+
+    summary = await push_paths(
+        [Path(p) for p in feed],
+        base_url=pipeline.base_url,
+        token=None,
+        concurrency=1,  # in the files' order, as `newsflow push` by default
+        source=None,
+        fetched_at=None,
+        batch_size=100,
+        max_retries=8,
+        progress=False,
+    )
+    accepted = set(summary.page_ids)
+    print(f"newsflow: {len(accepted)} pages accepted", file=sys.stderr)
+    drained = await pipeline.wait_until_drained()
+    if not drained:
+        print(
+            f"newsflow: not everything landed within {pipeline.options.drain_timeout:g} s"
+            " (--drain-timeout); the services' logs above say why",
+            file=sys.stderr,
+        )
+    if sink == "jsonl":
+        for line in report_landing(data_dir, accepted):
+            print(line)
+    elif drained:
+        print("articles landed in PostgreSQL, table articles")
+    return 0 if drained and summary.rejected_total == 0 else 1
+
+
 async def run_command(
     kafka: KafkaSettings,
     options: RunOptions,
@@ -393,10 +433,6 @@ async def run_command(
     sink: str = "jsonl",
 ) -> int:
     """Run the pipeline; optionally push `feed` and stop once everything landed."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from newsflow.push import push_paths  # noqa: PLC0415
-
     pipeline = Pipeline(kafka, options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -423,28 +459,7 @@ async def run_command(
         print(f"newsflow: kafka at {pipeline.kafka.bootstrap_servers}", file=sys.stderr)
         for name, url in pipeline.metrics_urls().items():
             print(f"newsflow: metrics of {name} at {url}", file=sys.stderr)
-        code = 0
-        if feed:
-            summary = await push_paths(
-                [Path(p) for p in feed],
-                base_url=pipeline.base_url,
-                token=None,
-                concurrency=1,  # in the files' order, as `newsflow push` by default
-                source=None,
-                fetched_at=None,
-                batch_size=100,
-                max_retries=8,
-                progress=False,
-            )
-            accepted = set(summary.page_ids)
-            print(f"newsflow: {len(accepted)} pages accepted", file=sys.stderr)
-            drained = await pipeline.wait_until_drained()
-            if sink == "jsonl":
-                for line in report_landing(data_dir, accepted):
-                    print(line)
-            else:
-                print(f"articles landed in PostgreSQL ({sink})")
-            code = 0 if drained and summary.rejected_total == 0 else 1
+        code = 0 if not feed else await _feed(pipeline, feed, data_dir=data_dir, sink=sink)
         if not exit_when_drained:
             print("newsflow: running; Ctrl-C drains and stops", file=sys.stderr)
             await stop.wait()
