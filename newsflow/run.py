@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -127,10 +127,14 @@ async def wait_until_drained(
     enrich_group: str = "newsflow-enrich",
     sink_groups: Sequence[str] = ("newsflow-sink",),
     settle: float = 0.3,
+    broker_alive: Callable[[], bool] = lambda: True,
 ) -> bool:
-    """True once enrich and then every sink have committed everything, within `timeout` s."""
+    """True once enrich and then every sink have committed everything, within `timeout` s.
+
+    False at once when `broker_alive` says the broker is gone for good (an embedded one).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and broker_alive():
         try:
             if await group_lag(settings, enrich_group, [settings.topic_pages]) == 0:
                 # Enrich commits only after its events are acknowledged, so the sink's lag
@@ -319,17 +323,20 @@ class Pipeline:
             timeout=self.options.drain_timeout if timeout is None else timeout,
             enrich_group=self.options.enrich_group,
             sink_groups=[self.options.sink_group],
+            broker_alive=self._broker_alive,
         )
 
     async def drain_and_stop(self) -> bool:
         """Stop intake, wait for zero lag, stop the workers and the broker; True if drained."""
+        drained = False
+        if self._broker_alive():
+            await self.supervisor.stop(["ingest"])
+            drained = await self.wait_until_drained()
         if not self._broker_alive():
             # The records it held in memory went with it: nothing can drain, nor wait.
-            log.error("the embedded broker exited before the drain; what it held is lost")
+            log.error("the embedded broker exited before the drain ended; what it held is lost")
             await self.kill()
             return False
-        await self.supervisor.stop(["ingest"])
-        drained = await self.wait_until_drained()
         if not drained:
             log.warning(
                 "drain timed out; stopping with records left", timeout=self.options.drain_timeout

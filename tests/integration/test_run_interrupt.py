@@ -88,6 +88,15 @@ def _embedded_broker_pid(run: subprocess.Popen[bytes]) -> int:
     raise AssertionError(f"no embedded broker among the children {children}")
 
 
+def _wait_until_dead(pid: int) -> None:
+    """Until `pid` has exited (a zombie its parent has not reaped yet counts)."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, f"process {pid} still runs"
+        time.sleep(0.01)
+
+
 def test_a_broker_gone_before_ctrl_c_is_reported_and_the_run_exits_1(tmp_path: Path) -> None:
     """Nothing to drain through: the run says what was lost, stops the rest, exits 1."""
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"} | {
@@ -103,7 +112,9 @@ def test_a_broker_gone_before_ctrl_c_is_reported_and_the_run_exits_1(tmp_path: P
         )  # fmt: skip
     try:
         _wait_for(stderr, RUNNING, run)
-        os.kill(_embedded_broker_pid(run), signal.SIGKILL)
+        broker = _embedded_broker_pid(run)
+        os.kill(broker, signal.SIGKILL)
+        _wait_until_dead(broker)
         os.killpg(run.pid, signal.SIGINT)
         started = time.monotonic()
         returncode = run.wait(timeout=RUN_TIMEOUT_S)
@@ -114,5 +125,5 @@ def test_a_broker_gone_before_ctrl_c_is_reported_and_the_run_exits_1(tmp_path: P
     log = stderr.read_text(errors="replace")
     assert returncode == 1, log[-3000:]
     assert "Traceback" not in log
-    assert "the embedded broker exited before the drain" in log
+    assert "the embedded broker exited before the drain ended" in log
     assert time.monotonic() - started < 30  # no drain timeout (120 s), no stop timeouts (20 s)
