@@ -134,6 +134,7 @@ async def wait_until_drained(
     False at once when `broker_alive` says the broker is gone for good (an embedded one).
     """
     deadline = time.monotonic() + timeout
+    unreachable = False
     while time.monotonic() < deadline and broker_alive():
         try:
             if await group_lag(settings, enrich_group, [settings.topic_pages]) == 0:
@@ -144,7 +145,9 @@ async def wait_until_drained(
                     return True
         except KafkaError as exc:
             # The cluster may come back before the deadline; the workers wait for it too.
-            log.warning("lag unknown, the broker is unreachable", error=str(exc))
+            if not unreachable:
+                log.warning("lag unknown, the broker is unreachable", error=str(exc))
+            unreachable = True
         await asyncio.sleep(settle)
     return False
 
@@ -369,8 +372,6 @@ class Pipeline:
 
 def report_landing(data_dir: os.PathLike[str] | str, page_ids: set[str]) -> list[str]:
     """Lines telling where the events of `page_ids` are in the JSONL files under `data_dir`."""
-    from pathlib import Path  # noqa: PLC0415
-
     import orjson  # noqa: PLC0415 - only the report needs it
 
     lines: list[str] = []
@@ -398,8 +399,6 @@ async def _feed(
     sink: str,
 ) -> int:
     """Push `feed` in order, wait until it landed and say where; 0 if all of it did."""
-    from pathlib import Path  # noqa: PLC0415
-
     from newsflow.push import push_paths  # noqa: PLC0415
 
     summary = await push_paths(
