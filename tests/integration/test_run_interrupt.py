@@ -8,11 +8,13 @@ drains through the broker, then stops it, and exits 0 without a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -33,25 +35,35 @@ def _wait_for(path: Path, text: str, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.1)
 
 
-def test_ctrl_c_drains_the_pages_accepted_just_before_then_stops(tmp_path: Path) -> None:
-    """SIGINT to the run's process group right after a 202: those pages' articles land."""
-    pages = pages_without_near_duplicates(20, seed=7)
-    expected = asyncio.run(offline(pages))
-    port = free_port()
+@contextlib.contextmanager
+def _running(tmp_path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`newsflow run` in a process group of its own, as a shell starts a foreground job,
+    once it says it runs; its group is killed if the test leaves it running."""
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"} | {
         "NEWSFLOW_HTTP_PORT": str(port),
         "NEWSFLOW_METRICS_PORT": "0",
         "NEWSFLOW_DATA_DIR": str(tmp_path),
     }
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("wb") as err:
-        # A process group of its own, as a shell gives a foreground job.
+    with (tmp_path / "stderr.log").open("wb") as err:
         run = subprocess.Popen(
             [sys.executable, "-m", "newsflow.cli", "run"],
             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, process_group=0,
         )  # fmt: skip
     try:
-        _wait_for(stderr, RUNNING, run)
+        _wait_for(tmp_path / "stderr.log", RUNNING, run)
+        yield run
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+
+
+def test_ctrl_c_drains_the_pages_accepted_just_before_then_stops(tmp_path: Path) -> None:
+    """SIGINT to the run's process group right after a 202: those pages' articles land."""
+    pages = pages_without_near_duplicates(20, seed=7)
+    expected = asyncio.run(offline(pages))
+    port = free_port()
+    with _running(tmp_path, port) as run:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as http:
             answer = http.post(
                 "/v1/pages/batch",
@@ -61,11 +73,7 @@ def test_ctrl_c_drains_the_pages_accepted_just_before_then_stops(tmp_path: Path)
         assert answer.status_code == 202, answer.text
         os.killpg(run.pid, signal.SIGINT)
         returncode = run.wait(timeout=RUN_TIMEOUT_S)
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-    log = stderr.read_text(errors="replace")
+    log = (tmp_path / "stderr.log").read_text(errors="replace")
     assert returncode == 0, log[-3000:]
     assert "Traceback" not in log
     assert "newsflow: draining" in log
@@ -99,30 +107,14 @@ def _wait_until_dead(pid: int) -> None:
 
 def test_a_broker_gone_before_ctrl_c_is_reported_and_the_run_exits_1(tmp_path: Path) -> None:
     """Nothing to drain through: the run says what was lost, stops the rest, exits 1."""
-    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"} | {
-        "NEWSFLOW_HTTP_PORT": str(free_port()),
-        "NEWSFLOW_METRICS_PORT": "0",
-        "NEWSFLOW_DATA_DIR": str(tmp_path),
-    }
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("wb") as err:
-        run = subprocess.Popen(
-            [sys.executable, "-m", "newsflow.cli", "run"],
-            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, process_group=0,
-        )  # fmt: skip
-    try:
-        _wait_for(stderr, RUNNING, run)
+    with _running(tmp_path, free_port()) as run:
         broker = _embedded_broker_pid(run)
         os.kill(broker, signal.SIGKILL)
         _wait_until_dead(broker)
         os.killpg(run.pid, signal.SIGINT)
         started = time.monotonic()
         returncode = run.wait(timeout=RUN_TIMEOUT_S)
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-    log = stderr.read_text(errors="replace")
+    log = (tmp_path / "stderr.log").read_text(errors="replace")
     assert returncode == 1, log[-3000:]
     assert "Traceback" not in log
     assert "the embedded broker exited before the drain ended" in log
