@@ -5,8 +5,9 @@
 Files are visited in a deterministic order (each path as given; directories recursively,
 entries sorted by name, hidden ones left out). JSON pages (`.jsonl`/`.ndjson`, optionally
 gzipped, and `.json`) are validated against RawPage and grouped into NDJSON batches across
-files; raw pages (`.html`/`.htm`, `.txt`, and WARC responses) become one upload each with
-their envelope inferred. Everything streams: one line, one file or one WARC record at a time.
+files, a batch ending where a raw page comes; raw pages (`.html`/`.htm`, `.txt`, and WARC
+responses) become one upload each with their envelope inferred. Everything streams: one
+line, one file or one WARC record at a time.
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ def _batched(pieces: Iterable[_Piece], options: ReadOptions) -> Iterator[Item]:
     size = 0
     for piece in pieces:
         if not isinstance(piece, JsonLine):
+            if pending and isinstance(piece, RawUpload):
+                # A raw page listed after JSON pages is sent after them: the order ingest
+                # takes pages in decides which copy of a duplicate is the original.
+                yield BatchUpload(tuple(pending))
+                pending, size = [], 0
             yield piece
             continue
         pending.append(piece)

@@ -279,3 +279,23 @@ def test_any_bytes_as_html_give_a_head_and_a_known_charset(data: bytes) -> None:
     charset = choose_charset(data, head.charset)
     assert head.canonical_url is None or head.canonical_url.startswith(("http://", "https://"))
     codecs.lookup(charset)
+
+
+def test_a_raw_page_between_json_pages_keeps_its_place(tmp_path: Path) -> None:
+    """JSON pages before an HTML file go in a batch of their own, ahead of it: uploads come
+    in the inputs' order, which is the order ingest takes the pages in."""
+    _jsonl(tmp_path / "a.jsonl", [json.dumps(_page(1)), json.dumps(_page(2))])
+    (tmp_path / "b.html").write_text("<p>Headline</p><p>Text of the article.</p>", "utf-8")
+    _jsonl(tmp_path / "c.jsonl", [json.dumps(_page(3))])
+
+    items = list(read_paths([tmp_path], ReadOptions(fetched_at=FETCHED)))
+
+    uploads = [item for item in items if isinstance(item, BatchUpload | RawUpload)]
+    assert [
+        [line.origin for line in u.lines] if isinstance(u, BatchUpload) else u.origin
+        for u in uploads
+    ] == [
+        [f"{tmp_path / 'a.jsonl'}:1", f"{tmp_path / 'a.jsonl'}:2"],
+        str(tmp_path / "b.html"),
+        [f"{tmp_path / 'c.jsonl'}:1"],
+    ]
