@@ -15,11 +15,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
 import uvicorn
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from newsflow.broker import EmbeddedBroker
-from newsflow.kafka import KafkaPublisher, ensure_topics
+from newsflow.kafka import KafkaAdapterError, KafkaPublisher, ensure_topics
 from newsflow.logs import configure_logging
 from newsflow.settings import KafkaSettings
 from services.ingest.app import create_app
@@ -42,13 +43,22 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(kafka_settings, [topic])
-        await publisher.start()
+        # With the cluster up, ingest serves once connected, as ever. Without it, it serves
+        # anyway and keeps trying: /readyz is red and pages get 503 with Retry-After until the
+        # cluster answers, as when it goes away later.
+        connecting: asyncio.Task[None] | None = None
+        error = await try_connect(kafka_settings, topic, publisher)
+        if error is not None:
+            _log.warning("broker unreachable; ingest answers 503 until it is", error=str(error))
+            connecting = asyncio.create_task(keep_connecting(kafka_settings, topic, publisher))
         _log.info("ingest started", host=settings.http_host, port=settings.http_port, topic=topic)
         try:
             yield
         finally:
             # Runs after uvicorn has drained the requests in flight: nothing publishes any more.
+            if connecting is not None:
+                connecting.cancel()
+                await asyncio.wait([connecting])
             await publisher.stop()
             _log.info("ingest stopped")
 
@@ -68,11 +78,35 @@ def build_server(
     return uvicorn.Server(config)
 
 
+async def try_connect(
+    kafka_settings: KafkaSettings, topic: str, publisher: KafkaPublisher
+) -> Exception | None:
+    """Create the topic if missing and start the publisher; the error if the cluster did not
+    answer, else None."""
+    try:
+        await ensure_topics(kafka_settings, [topic])
+        await publisher.start()
+    except (KafkaError, KafkaAdapterError) as exc:
+        return exc
+    return None
+
+
+async def keep_connecting(
+    kafka_settings: KafkaSettings, topic: str, publisher: KafkaPublisher, *, most_s: float = 5.0
+) -> None:
+    """`try_connect` again until it works, waiting a tenth of a second, doubling up to `most_s`."""
+    wait = 0.1
+    while await try_connect(kafka_settings, topic, publisher) is not None:
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, most_s)
+    _log.info("broker connected", bootstrap=kafka_settings.bootstrap_servers)
+
+
 async def serve(settings: IngestSettings, kafka_settings: KafkaSettings) -> None:
     """Serve ingest until SIGTERM or SIGINT, then drain requests and flush the producer.
 
-    When it cannot start (broker unreachable, port taken) uvicorn logs why and raises
-    `SystemExit(3)`, its startup-failure status.
+    An unreachable cluster does not stop it (see `connect`); a port it cannot bind does:
+    uvicorn logs why and raises `SystemExit(3)`, its startup-failure status.
     """
     async with AsyncExitStack() as stack:
         if kafka_settings.bootstrap_servers is None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from newsflow.broker import free_port
+from newsflow.broker import EmbeddedBroker, free_port
 from newsflow.settings import KafkaSettings
 from tests.integration.ingest.conftest import read_records
 
@@ -121,28 +121,47 @@ async def test_sigterm_finishes_requests_in_flight_then_flushes(
     assert json.loads(record.value)["body"] == "First half of the page, second half after SIGTERM."
 
 
-async def test_an_unreachable_broker_at_startup_exits_3() -> None:
-    """With no broker to reach, ingest logs why and exits with uvicorn's startup-failure 3."""
-    port = free_port()
+async def test_ingest_started_before_its_broker_answers_503_until_the_broker_comes(
+    kafka_settings: KafkaSettings,
+) -> None:
+    """Nothing listens at the bootstrap address: ingest serves anyway, unready, and refuses
+    pages with 503 and Retry-After; once a broker listens there, it takes them."""
+    broker_port, port = free_port(), free_port()
+    kafka = kafka_settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{broker_port}"})
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
-        "NEWSFLOW_KAFKA_REQUEST_TIMEOUT_MS": "1000",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers or "",
+        "NEWSFLOW_KAFKA_TOPIC_PAGES": kafka.topic_pages,
         "NEWSFLOW_HTTP_HOST": "127.0.0.1",
         "NEWSFLOW_HTTP_PORT": str(port),
+        "NEWSFLOW_INGEST_TOKENS": "",
     }
-    with tempfile.TemporaryFile() as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.ingest.main", env=env, stdout=log, stderr=log
-        )
-        try:
-            returncode = await asyncio.wait_for(process.wait(), 30)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        log.seek(0)
-        output = log.read()
-    assert returncode == 3
-    assert b"Application startup failed" in output
-    assert b"KafkaConnectionError" in output
+    url = f"http://127.0.0.1:{port}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.ingest.main", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(30):
+            await _wait_healthy(url, process)
+        async with httpx.AsyncClient(base_url=url, timeout=10.0) as client:
+            unready = await client.get("/readyz")
+            refused = await client.post("/v1/pages", content=b"A page.", headers=HEADERS)
+            async with EmbeddedBroker(broker_port):
+                async with asyncio.timeout(60):
+                    while (await client.get("/readyz")).status_code != 200:  # noqa: ASYNC110 - polls over HTTP
+                        await asyncio.sleep(0.2)
+                taken = await client.post("/v1/pages", content=b"A page.", headers=HEADERS)
+                [record] = await read_records(kafka, 1)
+                process.send_signal(signal.SIGTERM)
+                returncode = await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert unready.status_code == 503
+    assert (refused.status_code, refused.json()["error"]) == (503, "broker_unavailable")
+    assert refused.headers["retry-after"]
+    assert taken.status_code == 202
+    assert record.key == taken.json()["page_id"].encode()
+    assert returncode == -signal.SIGTERM
