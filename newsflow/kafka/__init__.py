@@ -6,7 +6,7 @@ nowhere else.
 """
 
 from newsflow.kafka.admin import ensure_topics
-from newsflow.kafka.consume import BatchConsumer, Handler, Message, PartitionKey
+from newsflow.kafka.consume import BatchConsumer, Completion, Handler, Message, PartitionKey
 from newsflow.kafka.errors import (
     KafkaAdapterError,
     PublishRejected,
@@ -18,6 +18,7 @@ from newsflow.kafka.read import TopicReader
 
 __all__ = [
     "BatchConsumer",
+    "Completion",
     "Handler",
     "InMemoryPublisher",
     "KafkaAdapterError",

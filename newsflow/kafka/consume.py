@@ -2,14 +2,18 @@
 
 One loop per service instance::
 
-    getmany -> handler(batch) -> (handler has published / flushed its outputs) -> commit offset+1
+    getmany -> handler(batch) -> (its outputs are acknowledged) -> commit offset+1
 
-The handler returns only when every output of the batch is acknowledged, so committing
-after it gives at-least-once delivery. The next batch is taken (fetched, merged) while one
-is handled, and handed out after its commit. A handler error with `retriable=True` re-handles
-the same batch with backoff; any other error leaves `run()` uncommitted, so the records
-come back to the next member of the group. On a rebalance the revoke callback waits for
-the in-flight batch (handled and committed) before the partitions go.
+A handler either returns once every output of the batch is acknowledged (None), or once its
+outputs are on their way, with a `Completion` that waits for their acknowledgement; the
+batch's offsets are committed only after that, so delivery is at-least-once either way.
+With a completion the next batch is handled while the last one's outputs are acknowledged
+and committed: at most one batch waits so, and commits keep the order of the batches. The
+next batch is also taken (fetched, merged) while one is handled. An error with
+`retriable=True` calls the handler (or the completion, which sends the same outputs again)
+once more with backoff; any other error leaves `run()` with the batch uncommitted, so its
+records come back to the next member of the group. On a rebalance the revoke callback waits
+for the batches in flight (handled, acknowledged, committed) before the partitions go.
 
 `TopicReader` (in `read.py`) is the groupless counterpart for tools (`newsflow tail`): it
 assigns itself every partition of one topic, starts at its beginning or its end, and never
@@ -23,7 +27,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -35,6 +39,7 @@ from newsflow.kafka.merge import OrderKey, PartitionMerge
 from newsflow.settings import KafkaSettings
 
 _log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +62,13 @@ class PartitionKey(NamedTuple):
     partition: int
 
 
-Handler = Callable[[Sequence[Message]], Awaitable[None]]
-"""Handles one batch; returns only once every output of the batch is acknowledged."""
+Completion = Callable[[], Awaitable[None]]
+"""What is left of a handled batch: returns once its outputs are acknowledged. After a
+retriable error it is called again, and sends the same outputs again."""
+
+Handler = Callable[[Sequence[Message]], Awaitable[Completion | None]]
+"""Handles one batch; returns None once every output of the batch is acknowledged, or a
+`Completion` to wait for that while the next batch is handled."""
 
 
 _STARVED_S = 10.0
@@ -116,6 +126,8 @@ class BatchConsumer:
         self._starved_since = time.monotonic()
         self._held_polled_ms = 0
         """When the fetcher polled the records the merge holds (the latest, wall-clock ms)."""
+        self._acknowledging: asyncio.Task[None] | None = None
+        """The last handled batch's completion, then its commit."""
 
     async def run(self) -> None:
         """Join the group and handle batches until `stop()`; leave the group on the way out."""
@@ -145,19 +157,23 @@ class BatchConsumer:
                     ahead = asyncio.create_task(self._next_batch(consumer))
                 messages, generation = await ahead
                 ahead = None
+                if self._acknowledging is not None and self._acknowledging.done():
+                    await self._acknowledged()  # its error, if any, stops the loop now
                 if messages:
                     # Take the next batch while this one is handled: its fetch waits on the
                     # broker, not on this process. It is only handed out after this batch
-                    # is committed, and only if the group has not moved on meanwhile.
+                    # is handled, and only if the group has not moved on meanwhile.
                     ahead = asyncio.create_task(self._next_batch(consumer))
                     await self._process(consumer, messages, generation)
+            await self._acknowledged()
         finally:
+            if self._acknowledging is not None:
+                # Left early: what was not committed comes back from the committed offsets.
+                await _cancelled(self._acknowledging)
+                self._acknowledging = None
             if ahead is not None:
                 # Taken but never handled: its records come back from the committed offsets.
-                ahead.cancel()
-                await asyncio.wait([ahead])
-                if not ahead.cancelled():
-                    ahead.exception()  # retrieved: nobody handles what it took
+                await _cancelled(ahead)
             self._consumer = None
             self._next_offsets.clear()
             if self._merge is not None:
@@ -281,23 +297,60 @@ class BatchConsumer:
                 offset=first.offset,
                 batch_size=len(messages),
             ):
-                if await self._handle(messages, generation):
+                handled, completion = await self._attempt(
+                    lambda: self._handler(messages), generation
+                )
+                # The batch before this one is acknowledged and committed first: commits
+                # keep the batches' order, and at most one batch waits for its outputs.
+                await self._acknowledged()
+                if not handled:
+                    return
+                if completion is None:
                     await self._commit(consumer, offsets)
+                else:
+                    # Runs in the context bound above: its log lines name this batch.
+                    self._acknowledging = asyncio.create_task(
+                        self._complete(consumer, completion, offsets, generation)
+                    )
 
-    async def _handle(self, messages: Sequence[Message], generation: int) -> bool:
+    async def _complete(
+        self,
+        consumer: AIOKafkaConsumer,
+        completion: Completion,
+        offsets: dict[TopicPartition, int],
+        generation: int,
+    ) -> None:
+        acknowledged, _ = await self._attempt(completion, generation)
+        if acknowledged:
+            await self._commit(consumer, offsets)
+
+    async def _acknowledged(self) -> None:
+        # Waits for the last handled batch's completion and commit; raises its error.
+        acknowledging, self._acknowledging = self._acknowledging, None
+        if acknowledging is not None:
+            await acknowledging
+
+    async def _attempt(
+        self, call: Callable[[], Awaitable[_T]], generation: int
+    ) -> tuple[bool, _T | None]:
+        # (True, its result) once `call` succeeds; (False, None) when the batch is abandoned.
+        # The first call is made whatever the generation: a rebalance waits for the batches
+        # in flight, and whatever they have sent by then is acknowledged and committed.
         delay = self._retry_backoff_s
+        retrying = False
         while True:
-            if generation != self._generation:
+            if retrying and generation != self._generation:
                 _log.warning("batch abandoned uncommitted after a rebalance")
-                return False
+                return False, None
+            retrying = True
             try:
-                await self._handler(messages)
+                return True, await call()
             except Exception as exc:
                 if getattr(exc, "retriable", False) is not True:
                     raise
                 if self._stop_requested.is_set() or generation != self._generation:
                     _log.warning("batch abandoned uncommitted", error=repr(exc))
-                    return False
+                    return False, None
                 _log.warning("batch handler failed, retrying", error=repr(exc), retry_in=delay)
                 try:
                     async with asyncio.timeout(delay):
@@ -305,8 +358,6 @@ class BatchConsumer:
                 except TimeoutError:
                     pass
                 delay = min(delay * 2, self._max_retry_backoff_s)
-            else:
-                return True
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -324,6 +375,10 @@ class BatchConsumer:
             # Their new owner, maybe this member again, fetches them from the committed offsets.
             self._merge.forget(revoked)
         async with self._batch_lock:
+            acknowledging = self._acknowledging
+            if acknowledging is not None:
+                # Its error, if any, is raised by the loop, which awaits it next.
+                await asyncio.wait([acknowledging])
             for tp in revoked:
                 self._next_offsets.pop(tp, None)
         if not self._stop_requested.is_set():
@@ -369,6 +424,13 @@ async def _caught_up(
         except (IllegalStateError, AssertionError):
             continue  # revoked meanwhile: the generation check drops whatever was taken
     return caught_up
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved: nobody waits for it any more
 
 
 def _generation_zero_member(consumer: AIOKafkaConsumer) -> str | None:

@@ -1,11 +1,14 @@
 """The enrich shell: a batch of `pages.raw` records in, events and dead letters published out.
 
-The handler returns only once every record it produced is acknowledged by the broker; the
-`BatchConsumer` commits the batch's offsets after that (commit last). A record that is not a
+The handler reads and judges a batch, then hands the `BatchConsumer` a completion that
+publishes the batch's records and returns once the broker acknowledged every one; the
+consumer commits the batch's offsets after that (commit last), and reads the next batch
+meanwhile. A record that is not a
 valid page, or a page with no article, becomes a dead letter on `pages.dlq`; a failing dedupe
 store fails the batch (retriable), so it is handled again and, thanks to the store's ordering,
-gets the same verdicts. Counts move only once the batch is acknowledged, so a retried batch
-counts once (latencies are observed on every attempt). Log lines about one record carry its
+gets the same verdicts; a failed publish (retriable) publishes the same records again. Counts
+move only once the batch is acknowledged, so a retried batch counts once (latencies are
+observed on every attempt). Log lines about one record carry its
 topic, partition, offset and page_id.
 """
 
@@ -21,7 +24,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from newsflow.clock import Clock, utc_now
-from newsflow.kafka import Message, Publisher, Record
+from newsflow.kafka import Completion, Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, article_event_json
 from schemas.headers import INGESTED_AT_MS, PAGE_ID, accepted_order
@@ -118,23 +121,37 @@ class EnrichHandler:
         self._clock = clock
         self._metrics = metrics if metrics is not None else EnrichMetrics(CollectorRegistry())
 
-    async def __call__(self, messages: Sequence[Message]) -> None:
+    async def __call__(self, messages: Sequence[Message]) -> Completion:
+        """Read and judge the batch; the completion publishes its records and waits for their
+        acknowledgement (again when called again), then counts the batch."""
+        started = time.perf_counter()
         try:
-            await self._handle(messages)
+            batch = await self._enrich(messages)
         except Exception:
             self._metrics.batch_failures.inc()
             raise
+        processing = time.perf_counter() - started
 
-    async def _handle(self, messages: Sequence[Message]) -> None:
+        async def acknowledged() -> None:
+            try:
+                await self._deliver(messages, batch, processing)
+            except Exception:
+                self._metrics.batch_failures.inc()
+                raise
+
+        return acknowledged
+
+    async def handle(self, messages: Sequence[Message]) -> None:
+        """The whole batch at once: returns once its records are acknowledged."""
+        await (await self(messages))()
+
+    async def _deliver(self, messages: Sequence[Message], batch: _Batch, processing: float) -> None:
         m = self._metrics
-        started = time.perf_counter()
-        batch = await self._enrich(messages)
-        enriched = time.perf_counter()
-        processing = enriched - started
+        publishing = time.perf_counter()
         try:
             await self._publisher.publish(batch.records)
         finally:
-            m.publish_seconds.observe(time.perf_counter() - enriched)
+            m.publish_seconds.observe(time.perf_counter() - publishing)
         m.batch_records.observe(len(messages))
         m.pages_consumed.inc(len(messages))
         per_page = processing / len(messages)

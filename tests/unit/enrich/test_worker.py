@@ -51,7 +51,7 @@ async def _owners(batch: list[Message]) -> set[str]:
         publisher,
         EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
     )
-    await handler(batch)
+    await handler.handle(batch)
     return {dict(record.headers)["page_id"].decode() for record in publisher.records}
 
 
@@ -101,9 +101,9 @@ async def test_a_partition_behind_another_still_meets_the_articles_it_duplicates
         fetched_at=FETCHED_AT + timedelta(days=12),
         body=OTHER_BODY,
     )
-    await handler([_record(news_page("page-first"), 0, 0)])
-    await handler([_record(ahead, 1, 0)])
-    await handler(
+    await handler.handle([_record(news_page("page-first"), 0, 0)])
+    await handler.handle([_record(ahead, 1, 0)])
+    await handler.handle(
         [_record(news_page("page-again", fetched_at=FETCHED_AT + timedelta(days=6)), 0, 1)]
     )
     published = [dict(record.headers)["page_id"].decode() for record in publisher.records]

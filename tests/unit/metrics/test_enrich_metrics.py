@@ -84,7 +84,7 @@ async def test_a_batch_moves_every_enrich_metric() -> None:
     """Four records give their counts, duplicates, dead letters, timings and freshness."""
     registry = CollectorRegistry()
     publisher = InMemoryPublisher()
-    await _handler(registry, publisher)(_batch())
+    await _handler(registry, publisher).handle(_batch())
 
     events = [r for r in publisher.records if r.topic == TOPICS.events]
     assert len(events) == 2  # page b's two articles are exact duplicates, not emitted
@@ -117,23 +117,30 @@ async def test_emitted_duplicates_are_counted_as_emitted() -> None:
     """With emit_duplicates the duplicates are published and counted among emitted articles."""
     registry = CollectorRegistry()
     publisher = InMemoryPublisher()
-    await _handler(registry, publisher, emit_duplicates=True)(_batch())
+    await _handler(registry, publisher, emit_duplicates=True).handle(_batch())
     assert _value(registry, "newsflow_enrich_articles_emitted_total") == 4
     assert _value(registry, "newsflow_enrich_duplicates_total", kind="exact") == 2
     assert _value(registry, "newsflow_enrich_fetched_age_seconds_count") == 4
 
 
-async def test_a_failed_batch_counts_once_when_handled_again() -> None:
-    """A publish failure counts a batch failure and nothing else; the retry counts the pages."""
+@pytest.mark.parametrize("again", ["handled", "sent"])
+async def test_a_failed_batch_counts_once_when_handled_or_sent_again(again: str) -> None:
+    """A publish failure counts a batch failure and nothing else; the retry counts the pages,
+    whether the batch is handled again or its completion sends the same records again."""
     registry = CollectorRegistry()
     publisher = FlakyPublisher()
     handler = _handler(registry, publisher)
+    acknowledged = await handler(_batch())
     with pytest.raises(PublishUnavailable):
-        await handler(_batch())
+        await acknowledged()
     assert _value(registry, "newsflow_enrich_batch_failures_total") == 1
     assert _value(registry, "newsflow_enrich_pages_consumed_total") == 0
     assert _value(registry, "newsflow_enrich_publish_seconds_count") == 1
-    await handler(_batch())
+    if again == "handled":
+        await handler.handle(_batch())
+    else:
+        await acknowledged()
+    assert len(publisher.records) == 4  # two events and two dead letters, once
     assert _value(registry, "newsflow_enrich_pages_consumed_total") == 4
     assert _value(registry, "newsflow_enrich_articles_emitted_total") == 2
     assert _value(registry, "newsflow_enrich_dead_letters_total", reason="no_articles") == 1
@@ -157,7 +164,7 @@ async def test_log_lines_carry_the_record_position_and_page_id_but_no_body() -> 
         structlog.contextvars.bound_contextvars(service="enrich"),
         capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
     ):
-        await _handler(registry, InMemoryPublisher())(_batch())
+        await _handler(registry, InMemoryPublisher()).handle(_batch())
     rejected = [line for line in logs if line["event"] == "page rejected"]
     assert [(line["offset"], line.get("page_id"), line["reason"]) for line in rejected] == [
         (13, None, "malformed_json"),
