@@ -3,13 +3,12 @@
 The handler reads and judges a batch, then hands the `BatchConsumer` a completion that
 publishes the batch's records and returns once the broker acknowledged every one; the
 consumer commits the batch's offsets after that (commit last), and reads the next batch
-meanwhile. A record that is not a
-valid page, or a page with no article, becomes a dead letter on `pages.dlq`; a failing dedupe
-store fails the batch (retriable), so it is handled again and, thanks to the store's ordering,
-gets the same verdicts; a failed publish (retriable) publishes the same records again. Counts
-move only once the batch is acknowledged, so a retried batch counts once (latencies are
-observed on every attempt). Log lines about one record carry its
-topic, partition, offset and page_id.
+meanwhile. A record that is not a valid page, or a page with no article, becomes a dead
+letter on `pages.dlq`; a failing dedupe store fails the batch (retriable), so it is handled
+again and, thanks to the store's ordering, gets the same verdicts; a failed publish
+(retriable) publishes the same records again. Counts move only once the batch is
+acknowledged, so a retried batch counts once (latencies are observed on every attempt). Log
+lines about one record carry its topic, partition, offset and page_id.
 """
 
 from __future__ import annotations

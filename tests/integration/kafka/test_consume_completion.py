@@ -8,41 +8,25 @@ from collections.abc import Sequence
 
 import pytest
 
-from newsflow.kafka import BatchConsumer, Completion, KafkaPublisher, Message, Record, ensure_topics
+from newsflow.kafka import BatchConsumer, Completion, Message, Record, ensure_topics
 from newsflow.settings import KafkaSettings
+from tests.integration.kafka.records import Broken, Flaky, publish
 
 WAIT_S = 30.0
 _LAST = b"last"
 
 
-class _Broken(Exception):
-    retriable = False
-
-
-class _Flaky(Exception):
-    retriable = True
-
-
-async def _publish(settings: KafkaSettings, records: Sequence[Record]) -> None:
-    publisher = KafkaPublisher(settings)
-    await publisher.start()
-    try:
-        await publisher.publish(records)
-    finally:
-        await publisher.stop()
-
-
 async def _topic_of(settings: KafkaSettings, topic: str, count: int) -> set[bytes]:
     await ensure_topics(settings, [topic], partitions=1)
     keys = [f"k{i:03}".encode() for i in range(count)]
-    await _publish(settings, [Record(topic, key, b"v") for key in keys])
+    await publish(settings, [Record(topic, key, b"v") for key in keys])
     return set(keys)
 
 
 async def _uncommitted(settings: KafkaSettings, topic: str, group: str) -> set[bytes]:
     """The keys a fresh member of `group` gets before a record published now: everything
     after the group's commits (the topic has one partition)."""
-    await _publish(settings, [Record(topic, _LAST, b"v")])
+    await publish(settings, [Record(topic, _LAST, b"v")])
     received: set[bytes] = set()
 
     async def handler(batch: Sequence[Message]) -> None:
@@ -105,7 +89,7 @@ async def test_a_retriable_completion_error_sends_again_without_handling_again(
         async def acknowledged() -> None:
             sent.append(len(handled))
             if len(sent) < 3:
-                raise _Flaky("not acknowledged yet")
+                raise Flaky("not acknowledged yet")
             consumer.request_stop()
 
         return acknowledged
@@ -135,12 +119,12 @@ async def test_a_failed_completion_leaves_its_batch_and_the_next_uncommitted(
         async def acknowledged() -> None:
             if number == 2:
                 await asyncio.sleep(0.3)  # the third batch is handled meanwhile
-                raise _Broken("refused")
+                raise Broken("refused")
 
         return acknowledged
 
     consumer = BatchConsumer(settings, [topic], group, handler)
-    with pytest.raises(_Broken):
+    with pytest.raises(Broken):
         async with asyncio.timeout(WAIT_S):
             await consumer.run()
     assert len(handled) == 3

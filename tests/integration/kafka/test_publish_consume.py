@@ -11,25 +11,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from newsflow.kafka import BatchConsumer, KafkaPublisher, Message, Record, ensure_topics
 from newsflow.settings import KafkaSettings
+from tests.integration.kafka.records import Broken, Flaky, publish
 
 WAIT_S = 30.0
-
-
-class _Broken(Exception):
-    retriable = False
-
-
-class _Flaky(Exception):
-    retriable = True
-
-
-async def _publish(settings: KafkaSettings, records: Sequence[Record]) -> None:
-    publisher = KafkaPublisher(settings)
-    await publisher.start()
-    try:
-        await publisher.publish(records)
-    finally:
-        await publisher.stop()
 
 
 async def _collect(settings: KafkaSettings, topic: str, group: str, expected: int) -> list[Message]:
@@ -57,7 +41,7 @@ async def test_every_published_record_arrives_with_its_key_value_and_headers(
         Record(topic, f"k{i}".encode(), f"v{i}".encode(), (("n", str(i).encode()),))
         for i in range(300)
     ]
-    await _publish(kafka_settings, records)
+    await publish(kafka_settings, records)
 
     received = await _collect(kafka_settings, topic, f"g-{unique_name}", len(records))
 
@@ -82,7 +66,7 @@ async def test_records_land_where_kafkas_partitioner_puts_their_keys_in_order(
     grouped = [Record(topic, b"any", b"g%d" % i, partition_key=b"request-7") for i in range(5)]
     keyless = [Record(topic, None, b"n%d" % i) for i in range(5)]
     records = keyed + grouped + keyless
-    await _publish(kafka_settings, records)
+    await publish(kafka_settings, records)
 
     received = await _collect(kafka_settings, topic, f"g-{unique_name}", len(records))
 
@@ -112,7 +96,7 @@ async def test_a_failed_batch_is_not_committed_and_comes_back_to_the_group(
     group = f"g-{unique_name}"
     await ensure_topics(settings, [topic])
     keys = {f"k{i}".encode() for i in range(60)}
-    await _publish(settings, [Record(topic, key, b"v") for key in sorted(keys)])
+    await publish(settings, [Record(topic, key, b"v") for key in sorted(keys)])
 
     handled: list[bytes | None] = []
     failed: list[bytes | None] = []
@@ -122,10 +106,10 @@ async def test_a_failed_batch_is_not_committed_and_comes_back_to_the_group(
             handled.extend(m.key for m in batch)
             return
         failed.extend(m.key for m in batch)
-        raise _Broken("cannot handle this batch")
+        raise Broken("cannot handle this batch")
 
     consumer = BatchConsumer(settings, [topic], group, first_ok_then_broken)
-    with pytest.raises(_Broken):
+    with pytest.raises(Broken):
         async with asyncio.timeout(WAIT_S):
             await consumer.run()
     assert handled
@@ -145,14 +129,14 @@ async def test_a_retriable_handler_error_retries_the_same_batch_then_commits(
     topic = f"retry-{unique_name}"
     group = f"g-{unique_name}"
     await ensure_topics(settings, [topic], partitions=1)
-    await _publish(settings, [Record(topic, f"k{i}".encode(), b"v") for i in range(20)])
+    await publish(settings, [Record(topic, f"k{i}".encode(), b"v") for i in range(20)])
 
     attempts: list[tuple[int, ...]] = []
 
     async def flaky(batch: Sequence[Message]) -> None:
         attempts.append(tuple(m.offset for m in batch))
         if len(attempts) < 3:
-            raise _Flaky("not now")
+            raise Flaky("not now")
         consumer.request_stop()
 
     consumer = BatchConsumer(settings, [topic], group, flaky, retry_backoff_s=0.01)
@@ -164,7 +148,7 @@ async def test_a_retriable_handler_error_retries_the_same_batch_then_commits(
     assert attempts[0] == tuple(range(20))
 
     # Everything was committed: a new record is the only thing the group sees next.
-    await _publish(settings, [Record(topic, b"late", b"v")])
+    await publish(settings, [Record(topic, b"late", b"v")])
     received = await _collect(settings, topic, group, 1)
     assert [m.key for m in received] == [b"late"]
 
@@ -180,7 +164,7 @@ async def test_a_stop_leaves_the_batch_taken_ahead_to_the_next_member(
     group = f"g-{unique_name}"
     await ensure_topics(settings, [topic], partitions=2)
     records = [Record(topic, f"k{n}".encode(), b"v", (("n", str(n).encode()),)) for n in range(80)]
-    await _publish(settings, records)
+    await publish(settings, records)
     handled: list[Message] = []
 
     async def once(batch: Sequence[Message]) -> None:
@@ -213,7 +197,7 @@ async def test_a_lagging_consumer_takes_its_backlog_a_bounded_fetch_at_a_time(
     await ensure_topics(settings, [topic], partitions=1)
     value = b"x" * 1024
     for chunk in range(40):  # 40 record batches of 50 KiB: a 2 MiB backlog
-        await _publish(settings, [Record(topic, f"{chunk}-{i}".encode(), value) for i in range(50)])
+        await publish(settings, [Record(topic, f"{chunk}-{i}".encode(), value) for i in range(50)])
 
     sizes: list[int] = []
 
@@ -238,11 +222,11 @@ async def test_a_record_larger_than_one_fetch_still_arrives_whole(
     topic = f"large-{unique_name}"
     await ensure_topics(kafka_settings, [topic], partitions=1)
     large = bytes(range(256)) * (5 * 1024 * 1024 // 256)
-    await _publish(
+    await publish(
         kafka_settings,
         [Record(topic, b"small-1", b"a"), Record(topic, b"large", large)],
     )
-    await _publish(kafka_settings, [Record(topic, b"small-2", b"b")])
+    await publish(kafka_settings, [Record(topic, b"small-2", b"b")])
 
     received = await _collect(kafka_settings, topic, f"g-{unique_name}", 3)
 
@@ -270,7 +254,7 @@ async def test_with_an_order_batches_follow_it_across_partitions_fetched_one_at_
         for n in range(300)
     ]
     for start in range(0, len(records), 30):
-        await _publish(settings, records[start : start + 30])
+        await publish(settings, records[start : start + 30])
 
     received: list[Message] = []
     sizes: list[int] = []

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from newsflow.kafka import KafkaPublisher, Message, PartitionKey, Record, ensure_topics
+from newsflow.kafka import Message, PartitionKey, Record, ensure_topics
 from newsflow.kafka.read import TopicReader
 from newsflow.settings import KafkaSettings
+from tests.integration.kafka.records import publish
 
 WAIT_S = 30.0
-
-
-async def _publish(settings: KafkaSettings, records: Sequence[Record]) -> None:
-    publisher = KafkaPublisher(settings)
-    await publisher.start()
-    try:
-        await publisher.publish(records)
-    finally:
-        await publisher.stop()
 
 
 async def _read(reader: TopicReader, expected: int) -> list[Message]:
@@ -51,7 +42,7 @@ async def test_from_the_beginning_every_partition_is_read_in_order_without_a_gro
     topic = f"read-all-{unique_name}"
     await ensure_topics(kafka_settings, [topic], partitions=3)
     records = [Record(topic, f"k{i % 7}".encode(), f"v{i}".encode()) for i in range(120)]
-    await _publish(kafka_settings, records)
+    await publish(kafka_settings, records)
     groups_before = await _groups(kafka_settings)
 
     async with (
@@ -79,11 +70,11 @@ async def test_from_the_end_only_records_published_after_start_are_read(
     """Records already on the topic when `start()` returned are skipped; later ones arrive."""
     topic = f"read-end-{unique_name}"
     await ensure_topics(kafka_settings, [topic], partitions=3)
-    await _publish(kafka_settings, [Record(topic, f"k{i}".encode(), b"old") for i in range(30)])
+    await publish(kafka_settings, [Record(topic, f"k{i}".encode(), b"old") for i in range(30)])
 
     async with TopicReader(kafka_settings, topic, from_beginning=False) as reader:
         new = [Record(topic, f"k{i}".encode(), f"new-{i}".encode()) for i in range(9)]
-        await _publish(kafka_settings, new)
+        await publish(kafka_settings, new)
         got = await _read(reader, len(new))
 
     assert sorted(m.value for m in got) == sorted(r.value for r in new)
@@ -100,7 +91,7 @@ async def test_a_topic_created_after_the_start_is_waited_for(
         await asyncio.sleep(0.5)
         assert not starting.done()
         await ensure_topics(kafka_settings, [topic], partitions=2)
-        await _publish(kafka_settings, [Record(topic, b"k", b"first")])
+        await publish(kafka_settings, [Record(topic, b"k", b"first")])
         async with asyncio.timeout(WAIT_S):
             await starting
         assert reader.assignment() == {PartitionKey(topic, 0), PartitionKey(topic, 1)}
