@@ -27,7 +27,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -37,6 +37,7 @@ from aiokafka.protocol.group import LeaveGroupRequest
 
 from newsflow.kafka.merge import OrderKey, PartitionMerge
 from newsflow.settings import KafkaSettings
+from newsflow.tasks import cancel_and_wait
 
 _log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -169,11 +170,11 @@ class BatchConsumer:
         finally:
             if self._acknowledging is not None:
                 # Left early: what was not committed comes back from the committed offsets.
-                await _cancelled(self._acknowledging)
+                await cancel_and_wait(self._acknowledging)
                 self._acknowledging = None
             if ahead is not None:
                 # Taken but never handled: its records come back from the committed offsets.
-                await _cancelled(ahead)
+                await cancel_and_wait(ahead)
             self._consumer = None
             self._next_offsets.clear()
             if self._merge is not None:
@@ -424,13 +425,6 @@ async def _caught_up(
         except (IllegalStateError, AssertionError):
             continue  # revoked meanwhile: the generation check drops whatever was taken
     return caught_up
-
-
-async def _cancelled(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    await asyncio.wait([task])
-    if not task.cancelled():
-        task.exception()  # retrieved: nobody waits for it any more
 
 
 def _generation_zero_member(consumer: AIOKafkaConsumer) -> str | None:

@@ -23,6 +23,7 @@ from newsflow.broker import EmbeddedBroker
 from newsflow.kafka import KafkaAdapterError, KafkaPublisher, ensure_topics
 from newsflow.logs import configure_logging
 from newsflow.settings import KafkaSettings
+from newsflow.tasks import cancel_and_wait
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 
@@ -57,8 +58,7 @@ def build_server(
         finally:
             # Runs after uvicorn has drained the requests in flight: nothing publishes any more.
             if connecting is not None:
-                connecting.cancel()
-                await asyncio.wait([connecting])
+                await cancel_and_wait(connecting)
             await publisher.stop()
             _log.info("ingest stopped")
 
@@ -105,7 +105,7 @@ async def keep_connecting(
 async def serve(settings: IngestSettings, kafka_settings: KafkaSettings) -> None:
     """Serve ingest until SIGTERM or SIGINT, then drain requests and flush the producer.
 
-    An unreachable cluster does not stop it (see `connect`); a port it cannot bind does:
+    An unreachable cluster does not stop it (see `keep_connecting`); a port it cannot bind does:
     uvicorn logs why and raises `SystemExit(3)`, its startup-failure status.
     """
     async with AsyncExitStack() as stack:

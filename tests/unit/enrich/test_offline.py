@@ -12,9 +12,9 @@ from schemas import ArticleEvent, DeadLetter, DeadLetterReason
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.offline import enrich_lines
 from services.enrich.process import PageProcessor
-from tests.samples import SAMPLES
+from tests.samples import SAMPLE_PAGE
 
-SAMPLE_LINE = (SAMPLES / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
+SAMPLE_LINE = SAMPLE_PAGE.read_text(encoding="utf-8").splitlines()[0]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -89,7 +89,7 @@ def test_the_command_writes_events_to_stdout() -> None:
             "newsflow.cli",
             "enrich",
             "--pages",
-            str(SAMPLES / "aggregator-seed.page.jsonl"),
+            str(SAMPLE_PAGE),
         ],
         capture_output=True,
         text=True,

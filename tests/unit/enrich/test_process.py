@@ -12,11 +12,11 @@ from benchmarks.corpus import generate_pages
 from schemas import ContentType, DeadLetterReason, DuplicateKind, PublishedAtSource, RawPage
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
-from tests.samples import SAMPLES
+from tests.samples import SAMPLE_PAGE, SAMPLES
 
 
 def _sample() -> tuple[RawPage, dict[str, Any]]:
-    line = (SAMPLES / "aggregator-seed.page.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    line = SAMPLE_PAGE.read_text(encoding="utf-8").splitlines()[0]
     expected = json.loads((SAMPLES / "aggregator-seed.expected.json").read_text(encoding="utf-8"))
     return RawPage.model_validate_json(line), expected
 

@@ -13,7 +13,7 @@ from benchmarks.corpus import GeneratedPage, generate_pages
 from services.enrich.boilerplate import is_boilerplate_line
 from services.enrich.draft import ArticleDraft
 from services.enrich.split import split_text_page
-from tests.samples import SAMPLES
+from tests.samples import SAMPLE_PAGE, SAMPLES
 
 BELARUS = (
     "Keith Kellogg has visited Belarus and met with President Alexander Lukashenko. Shortly"
@@ -59,7 +59,7 @@ def test_sample_page_gives_the_four_expected_articles() -> None:
 def test_sample_text_file_splits_like_the_envelope_body() -> None:
     """The raw .txt capture (as scraped) splits to the same articles as the JSON envelope."""
     text = (SAMPLES / "aggregator-seed.txt").read_text("utf-8")
-    envelope = json.loads((SAMPLES / "aggregator-seed.page.jsonl").read_text("utf-8"))
+    envelope = json.loads(SAMPLE_PAGE.read_text("utf-8"))
     assert split_text_page(text) == split_text_page(envelope["body"])
     assert len(split_text_page(text)) == 4
 
