@@ -193,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     push = commands.add_parser("push", help="push files (text, HTML, NDJSON, WARC) to ingest")
     push_options.add_arguments(push)
     push.set_defaults(handler=_cmd_push)
-    tail = commands.add_parser("tail", help="print article events as a downstream consumer")
+    tail = commands.add_parser(
+        "tail", help="print article events as a downstream consumer sees them, or dead letters"
+    )
     tail_options.add_arguments(tail)
     tail.set_defaults(handler=_cmd_tail)
     return parser

@@ -1,8 +1,10 @@
 """`newsflow tail`: print the events on `articles.events` as a downstream consumer sees them.
 
 Each event is checked against the ArticleEvent contract and written as one JSON line
-(or, with `pretty`, one short human line). Consumption goes through the project's one
-Kafka adapter:
+(or, with `pretty`, one short human line). With `dead_letters`, or on the dead-letter topic,
+tail reads `pages.dlq` instead and checks each record against the DeadLetter contract: the
+reason, the message, the origin and the raw input of what could not be processed. Consumption
+goes through the project's one Kafka adapter:
 
 - with `group_id`, tail is that group's member (`BatchConsumer`): it resumes from the
   group's commits (a new group starts at the earliest offset) and commits what it printed;
@@ -24,18 +26,19 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Final, TextIO
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TextIO, TypeVar
 
 import structlog
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from newsflow.kafka import BatchConsumer, Message, PartitionKey
 from newsflow.kafka.read import TopicReader
 from newsflow.logs import configure_logging
 from newsflow.settings import KafkaSettings
-from schemas import ArticleEvent
+from schemas import ArticleEvent, DeadLetter
 
-__all__ = ["format_pretty", "run", "tail"]
+__all__ = ["format_pretty", "format_pretty_dead_letter", "run", "tail"]
 
 _log = structlog.get_logger("newsflow.tail")
 _STOP_GRACE_S: Final = 10.0
@@ -48,13 +51,45 @@ class _LimitReached(Exception):  # a stop signal rather than an error, like Fast
     retriable = False
 
 
-class _Printer:
-    """Writes valid events to `out` up to `max_events`, counting them."""
+_Model = TypeVar("_Model", bound=BaseModel)
 
-    def __init__(self, out: TextIO, max_events: int | None, pretty: bool) -> None:
+
+@dataclass(frozen=True, slots=True)
+class _Contract(Generic[_Model]):
+    """What the records of the topic tail reads must be, and how one is shown in short."""
+
+    model: type[_Model]
+    pretty: Callable[[_Model], str]
+    name: str
+    """How a warning names the contract ("an ArticleEvent")."""
+
+    def render(self, message: Message, pretty: bool) -> str | None:
+        """The record as one line; None (and a warning) when it breaks the contract."""
+        try:
+            record = self.model.model_validate_json(message.value)
+        except ValidationError as exc:
+            # A downstream consumer would refuse it too; say where it is and go on.
+            _log.warning(
+                f"record is not {self.name}",
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                error=str(exc.errors(include_input=False, include_url=False)[:3]),
+            )
+            return None
+        return self.pretty(record) if pretty else record.model_dump_json()
+
+
+class _Printer:
+    """Writes the records that keep the contract to `out` up to `max_events`, counting them."""
+
+    def __init__(
+        self, out: TextIO, max_events: int | None, pretty: bool, contract: _Contract[Any]
+    ) -> None:
         self.out = out
         self.max_events = max_events
         self.pretty = pretty
+        self.contract = contract
         self.printed = 0
 
     @property
@@ -67,7 +102,7 @@ class _Printer:
             for message in batch:
                 if self.full:
                     return False
-                line = _render(message, self.pretty)
+                line = self.contract.render(message, self.pretty)
                 if line is not None:
                     self.out.write(line + "\n")
                     self.printed += 1
@@ -86,11 +121,17 @@ async def tail(
     group_id: str | None,
     topic: str | None = None,
     pretty: bool = False,
+    dead_letters: bool = False,
     on_ready: Callable[[], None] | None = None,
 ) -> int:
-    """Print events from `topic` (default: the events topic) to `out`; return how many."""
-    printer = _Printer(out, max_events, pretty)
-    name = topic or settings.topic_events
+    """Print events from `topic` to `out`; return how many.
+
+    `topic` defaults to the events topic, or with `dead_letters` to the dead-letter topic,
+    whose records are then read as DeadLetters (as they are whenever `topic` is that topic).
+    """
+    name = topic or (settings.topic_dead_letters if dead_letters else settings.topic_events)
+    letters = dead_letters or name == settings.topic_dead_letters
+    printer = _Printer(out, max_events, pretty, _DEAD_LETTERS if letters else _EVENTS)
     ready = on_ready or (lambda: None)
     # The graceful stop at the timeout lets a batch finish; this bound covers a broker that hangs.
     bound = None if timeout_s is None else timeout_s + _STOP_GRACE_S
@@ -170,20 +211,16 @@ def format_pretty(event: ArticleEvent) -> str:
     return f"{published}  {event.source or event.page_source}  {title}"
 
 
-def _render(message: Message, pretty: bool) -> str | None:
-    try:
-        event = ArticleEvent.model_validate_json(message.value)
-    except ValidationError as exc:
-        # A downstream consumer would refuse it too; say where it is and go on.
-        _log.warning(
-            "record is not an ArticleEvent",
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            error=str(exc.errors(include_input=False, include_url=False)[:3]),
-        )
-        return None
-    return format_pretty(event) if pretty else event.model_dump_json()
+def format_pretty_dead_letter(letter: DeadLetter) -> str:
+    """`failed_at  stage/reason  page_id  message` on one line; `-` for an unknown page id."""
+    failed = letter.model_dump(mode="json")["failed_at"]
+    message = " ".join(letter.message.split())
+    where = f"{letter.stage.value}/{letter.reason.value}"
+    return f"{failed}  {where}  {letter.page_id or '-'}  {message}"
+
+
+_EVENTS: Final = _Contract(ArticleEvent, format_pretty, "an ArticleEvent")
+_DEAD_LETTERS: Final = _Contract(DeadLetter, format_pretty_dead_letter, "a DeadLetter")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -204,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
                 group_id=args.group,
                 topic=args.topic,
                 pretty=args.pretty,
+                dead_letters=args.dead_letters,
             )
         )
     except BrokenPipeError:

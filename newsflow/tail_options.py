@@ -15,7 +15,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max", type=int, dest="max_events", help="stop after N events")
     parser.add_argument("--timeout", type=float, dest="timeout_s", help="stop after S seconds")
-    parser.add_argument("--topic", help="topic to read (default: articles.events)")
     parser.add_argument(
-        "--pretty", action="store_true", help="print `published_at  source  title` lines"
+        "--topic", help="topic to read (default: articles.events, or pages.dlq with --dead-letters)"
+    )
+    parser.add_argument(
+        "--dead-letters",
+        action="store_true",
+        help="read the dead-letter topic: what could not be processed, with the reason, the "
+        "message, the origin and the raw input",
+    )
+    parser.add_argument(
+        "--pretty",
+        action="store_true",
+        help="print `published_at  source  title` lines "
+        "(dead letters: `failed_at  stage/reason  page_id  message`)",
     )

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from newsflow.kafka import KafkaPublisher, Record, ensure_topics
 from newsflow.settings import KafkaSettings
 from newsflow.tail import tail
-from schemas import ArticleEvent, PublishedAtSource
+from schemas import ArticleEvent, DeadLetter, DeadLetterReason, PublishedAtSource, Stage
 
 FETCHED = datetime(2025, 6, 21, 18, 0, tzinfo=UTC)
 WAIT_S = 40.0
@@ -290,3 +290,67 @@ async def test_records_that_break_the_contract_are_not_printed(
 
     assert printed == 1
     assert out.getvalue() == _event(7).model_dump_json() + "\n"
+
+
+def _letter(page_id: str | None, reason: DeadLetterReason, message: str) -> DeadLetter:
+    return DeadLetter(
+        page_id=page_id,
+        stage=Stage.ENRICH,
+        reason=reason,
+        message=message,
+        raw='{"source": "Daily8"}',
+        failed_at=FETCHED + timedelta(seconds=5),
+        origin="pages.raw/0/17",
+    )
+
+
+async def test_dead_letters_are_read_from_the_dead_letter_topic_as_dead_letters(
+    kafka_settings: KafkaSettings,
+) -> None:
+    """With dead_letters, tail reads the configured dead-letter topic and prints DeadLetter JSON
+    lines (reason, message, origin, raw input); a record that is not one is left out; the
+    same topic named with `topic` alone is read the same way, and --pretty gives one line each."""
+    topic = await _topic(kafka_settings, kafka_settings.topic_dead_letters)
+    letters = [
+        _letter("p-1", DeadLetterReason.NO_ARTICLES, "no article found in 3 lines of text"),
+        _letter(None, DeadLetterReason.MALFORMED_JSON, "not JSON:\n  line 1 column 2"),
+    ]
+    publisher = KafkaPublisher(kafka_settings)
+    await publisher.start()
+    try:
+        await publisher.publish(
+            [
+                Record(topic, b"k", letters[0].model_dump_json().encode()),
+                Record(topic, b"k", _event(1).model_dump_json().encode()),
+                Record(topic, b"k", letters[1].model_dump_json().encode()),
+            ]
+        )
+    finally:
+        await publisher.stop()
+
+    outputs = []
+    for options in (
+        {"dead_letters": True},
+        {"topic": topic},
+        {"dead_letters": True, "pretty": True},
+    ):
+        out = io.StringIO()
+        printed = await tail(
+            kafka_settings,
+            out=out,
+            max_events=2,
+            timeout_s=WAIT_S,
+            from_beginning=True,
+            group_id=None,
+            **options,
+        )
+        assert printed == 2
+        outputs.append(out.getvalue().splitlines())
+
+    flag, named, pretty = outputs
+    assert [DeadLetter.model_validate_json(line) for line in flag] == letters
+    assert named == flag
+    assert pretty == [
+        "2025-06-21T18:00:05Z  enrich/no_articles  p-1  no article found in 3 lines of text",
+        "2025-06-21T18:00:05Z  enrich/malformed_json  -  not JSON: line 1 column 2",
+    ]
