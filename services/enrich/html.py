@@ -23,7 +23,7 @@ from schemas import DeadLetterReason
 from services.enrich.draft import ArticleDraft
 from services.enrich.errors import PageRejected
 from services.enrich.html_meta import PageMeta, read_page_meta
-from services.enrich.text import ends_sentence, normalise_text
+from services.enrich.text import ends_sentence, markup_safe, normalise_text
 
 # trafilatura's own parser settings. A parser holds no page state between documents.
 # huge_tree lifts libxml2's nesting limit from 256 to 2048 elements: a page with unclosed
@@ -77,7 +77,7 @@ def _parse(html: str) -> HtmlElement:
     if _MARKUP.search(html) is None:
         raise PageRejected(DeadLetterReason.UNDECODABLE, "the body holds no HTML markup")
     try:
-        return _document(html)
+        return _document(markup_safe(html))
     except ParserError as err:
         # libxml2 found no element and no text at all ("Document is empty").
         raise PageRejected(DeadLetterReason.EMPTY_PAGE, f"the HTML holds nothing: {err}") from err

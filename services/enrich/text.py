@@ -1,7 +1,7 @@
 """Whitespace normalisation of raw page text and the line-shape tests the splitter reads.
 
-Owns `normalise_text` (line endings, Unicode spaces, invisible characters; every other
-character is kept, so bodies are emitted verbatim apart from whitespace) and small pure
+Owns `normalise_text` (line endings, Unicode spaces, invisible and control characters; every
+other character is kept, so bodies are emitted verbatim apart from whitespace) and small pure
 predicates over one line: is it sentence-like (a paragraph), or could it be a publisher name.
 """
 
@@ -21,6 +21,13 @@ _LINE_BREAKS: Final = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # Invisible characters scrapers leave behind (zero-width space/joiners, word joiner, BOM,
 # soft hyphen, Mongolian vowel separator): removed outright.
 _INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+# C0 control characters that are neither spaces nor line breaks (above), and DEL: never text
+# on a page (a NUL from a broken scraper, an escape code), refused by XML parsers and by
+# PostgreSQL text columns. Removed outright.
+CONTROLS: Final = "".join(map(chr, (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F)))
+# The C0 controls among the spaces and line breaks above: what XML refuses of them.
+_SEPARATOR_CONTROLS: Final = "\v\f\x1c\x1d\x1e\x1f"
+_REMOVED: Final = _INVISIBLE + CONTROLS
 
 # Sentence ends, including CJK full stops and the ellipsis character.
 _TERMINAL: Final = frozenset(".!?。！？…")
@@ -46,7 +53,8 @@ def normalise_text(raw: str) -> str:
     """Raw page text with "\\n" line ends, single plain spaces and no invisible characters.
 
     CRLF, CR and Unicode line separators become "\\n"; NBSP, tabs and every other Unicode
-    space separator become " "; zero-width characters, BOM and soft hyphens are removed;
+    space separator become " "; zero-width characters, BOM, soft hyphens and control
+    characters other than those (NUL, escape, DEL...) are removed;
     runs of spaces collapse to one and each line is stripped. Quotes, dashes and all other
     characters are kept as they are.
     """
@@ -60,13 +68,27 @@ def _single_spaced(raw: str) -> str:
     # `in` and `replace` are fast C scans; a regex character class over a non-ASCII page
     # is several times slower, and most pages hold none of these characters at all.
     text = raw.replace("\r\n", "\n") if "\r" in raw else raw
-    for chars, by in ((_LINE_BREAKS, "\n"), (_SPACE_SEPARATORS, " "), (_INVISIBLE, "")):
+    for chars, by in ((_LINE_BREAKS, "\n"), (_SPACE_SEPARATORS, " "), (_REMOVED, "")):
         for char in chars:
             if char in text:
                 text = text.replace(char, by)
     while "  " in text:
         text = text.replace("  ", " ")
     return text
+
+
+def markup_safe(html: str) -> str:
+    """HTML source without the C0 control characters XML tools refuse, tab, LF and CR aside.
+
+    `CONTROLS` (NUL, escape, DEL...) are removed as `normalise_text` removes them; vertical
+    tab, form feed and the separators 0x1c-0x1f become spaces. trafilatura builds lxml
+    elements from the page's text and, given one of those characters, lost the whole page.
+    """
+    for chars, by in ((CONTROLS, ""), (_SEPARATOR_CONTROLS, " ")):
+        for char in chars:
+            if char in html:
+                html = html.replace(char, by)
+    return html
 
 
 def split_lines(text: str) -> list[str]:

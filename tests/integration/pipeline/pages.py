@@ -56,6 +56,30 @@ def pages_without_articles() -> list[Page]:
     ]
 
 
+def pages_with_control_characters() -> list[Page]:
+    """A text and an HTML page whose article holds a NUL, a bell and an escape: stray bytes a
+    broken scraper leaves, which PostgreSQL refuses and the HTML extractor choked on."""
+    at = "2025-06-21T18:00:00Z"
+    text = (
+        "Harbour\x00 ferries resume after the storm\n\n"
+        "The harbour authority said on Sunday that\x07 ferry services to the islands would"
+        " resume on Monday morning after\x1b two days of gales closed the port."
+    )
+    return [
+        {"page_id": "controls-text", "source": "Harbour Post", "fetched_at": at, "body": text},
+        {
+            "page_id": "controls-html",
+            "source": "Harbour Post",
+            "fetched_at": at,
+            "content_type": "text/html",
+            "body": "<html><body><article><h1>Storm\x07 closes the island\x00 ferries</h1>"
+            "<p>Gales\x1b kept every ferry in port for a second day on Saturday, and the"
+            " authority\x0b said crossings would resume once the wind had dropped.</p>"
+            "</article></body></html>",
+        },
+    ]
+
+
 @functools.cache
 def corpus_pages(n: int, seed: int) -> tuple[Page, ...]:
     """n generated aggregator pages (duplicates included)."""

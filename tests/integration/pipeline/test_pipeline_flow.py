@@ -32,6 +32,7 @@ from tests.integration.pipeline.harness import (
 from tests.integration.pipeline.pages import (
     corpus_pages,
     offline,
+    pages_with_control_characters,
     pages_without_articles,
     pages_without_near_duplicates,
     sample_page,
@@ -57,11 +58,18 @@ async def test_pushed_pages_land_in_files_and_postgres_as_offline_enrich_finds_t
     tmp_path: Path, postgres_dsn: str, pg_schema: str
 ) -> None:
     """Sinks hold offline's ids once each, empty pages dead-letter, and a re-push adds nothing."""
-    pages = [sample_page(), *corpus_pages(80, 3), *pages_without_articles()]
+    pages = [
+        sample_page(),
+        *corpus_pages(80, 3),
+        *pages_without_articles(),
+        *pages_with_control_characters(),
+    ]
     expected = await offline(pages)
     # The input must exercise both kinds of duplicate, or the comparison proves little.
     assert expected.count(DuplicateKind.EXACT) > 0
     assert expected.count(DuplicateKind.NEAR) > 0
+    # Articles whose text held control characters, which PostgreSQL refuses.
+    assert {("controls-text", 0), ("controls-html", 0)} <= set(expected.by_slot())
     feed = write_pages(tmp_path / "pages.jsonl", pages)
     data_dir = tmp_path / "data"
     env = _files_with_duplicates(data_dir)

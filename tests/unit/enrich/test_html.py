@@ -609,6 +609,20 @@ def test_article_nested_deep_in_unclosed_elements_is_read(depth: int) -> None:
     assert draft.body.startswith("The regional transport authority confirmed")
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x0b", "\x0c", "\x1c"])
+def test_control_characters_in_the_page_neither_lose_it_nor_reach_the_article(char: str) -> None:
+    """A stray control character in the headline and the text gives the article without it
+    (bell, escape and vertical tab used to make the extractor drop the whole page)."""
+    clean = extract_html(_page(), None)
+    html = (
+        _page()
+        .replace("Night buses", f"Night{char} buses")
+        .replace("regional transport", f"regional {char}transport")
+    )
+    draft = extract_html(html, None)
+    assert (draft.title, draft.body) == (clean.title, clean.body)
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)

@@ -7,10 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.enrich.text import (
+    CONTROLS,
     ends_sentence,
     ends_with_full_stop,
     is_name_like,
     is_paragraph_like,
+    markup_safe,
     normalise_text,
     split_lines,
     text_lines,
@@ -38,6 +40,20 @@ def test_invisible_characters_are_removed() -> None:
     """Zero-width space/joiners, word joiner, BOM and soft hyphen disappear."""
     raw = "\ufeffPri\u200bso\u00adners re\u200cle\u200dased\u2060"
     assert normalise_text(raw) == "Prisoners released"
+
+
+def test_control_characters_are_removed_and_separators_kept() -> None:
+    """NUL, bell, escape, DEL and the other controls go; tab, form feed and vertical tab are
+    still a space and line breaks."""
+    raw = "\x00Pri\x01so\x07ners\x1b re\x7fleased\x08\tand\x0e freed\x0cNext\x0bline"
+    assert normalise_text(raw) == "Prisoners released and freed\nNext\nline"
+
+
+def test_markup_safe_drops_what_xml_refuses_and_keeps_the_rest() -> None:
+    """Controls are removed, vertical tab, form feed and 0x1c-0x1f become spaces; tab, LF, CR
+    and every other character stay."""
+    html = "<p>a\x00b\x1bc\x7fd e\x0bf\x0cg\x1ch\x1fi</p>\t\r\n«é»"
+    assert markup_safe(html) == "<p>abcd e f g h i</p>\t\r\n«é»"
 
 
 def test_spaces_collapse_and_lines_are_stripped() -> None:
@@ -81,6 +97,7 @@ def test_normalised_text_is_stable_and_clean(raw: str) -> None:
     assert "\r" not in text
     assert "\u00a0" not in text
     assert "\u200b" not in text
+    assert not any(char in text for char in CONTROLS)
     assert "  " not in text
     assert all(line == line.strip(" ") for line in text.split("\n"))
     assert all(line.strip() == line for line in text.split("\n"))
