@@ -98,6 +98,13 @@ def derive_page_id(data: dict[str, Any]) -> str:
     return "p-" + digest.hexdigest()
 
 
+FETCHED_AT_MIN: Final = datetime(1970, 1, 1, tzinfo=UTC)
+FETCHED_AT_MAX: Final = datetime(2200, 1, 1, tzinfo=UTC)
+"""The fetch times a RawPage may state: [FETCHED_AT_MIN, FETCHED_AT_MAX). A page dated in year
+1 or 9999 is a broken clock or field, and dating and dedupe arithmetic (an age before it, a
+window around it) would leave the range of a datetime."""
+
+
 class RawPage(BaseModel):
     """A page as an upstream scraper captured it."""
 
@@ -107,8 +114,9 @@ class RawPage(BaseModel):
     """Address the page was fetched from, if known."""
     source: str = Field(min_length=1, max_length=512)
     """The site or scraper that captured the page (e.g. "Daily8")."""
-    fetched_at: AwareDatetime
-    """When the page was fetched (timezone-aware); relative ages on the page resolve against it."""
+    fetched_at: AwareDatetime = Field(ge=FETCHED_AT_MIN, lt=FETCHED_AT_MAX)
+    """When the page was fetched (timezone-aware, from 1970 to 2199); relative ages on the page
+    resolve against it."""
     content_type: ContentType = ContentType.TEXT
     """`text/plain` for extracted text, `text/html` for markup; parameters are dropped."""
     body: str

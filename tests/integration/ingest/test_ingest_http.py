@@ -173,7 +173,8 @@ async def test_a_gzip_bomb_is_413_fast_without_inflating(ingest_url: str) -> Non
 
 
 async def test_unsupported_and_malformed_requests_name_their_reason(ingest_url: str) -> None:
-    """Wrong type 415, bad JSON 400, naive fetched_at 422, bad NDJSON lines 422 by number."""
+    """Wrong type 415, bad JSON 400, naive or out-of-range fetched_at 422, bad NDJSON lines 422
+    by number."""
     bad_batch = json.dumps(PAGE) + "\n{oops\n" + json.dumps({**PAGE, "source": ""})
     async with _client(ingest_url) as client:
         wrong_type = await client.post(
@@ -183,6 +184,18 @@ async def test_unsupported_and_malformed_requests_name_their_reason(ingest_url: 
             "/v1/pages", content=b'{"source":', headers={"content-type": "application/json"}
         )
         naive = await client.post("/v1/pages", json={**PAGE, "fetched_at": "2025-06-21T18:00:00"})
+        year_one = await client.post(
+            "/v1/pages", json={**PAGE, "fetched_at": "0001-01-01T00:05:00Z"}
+        )
+        raw_far = await client.post(
+            "/v1/pages",
+            content=b"<p>",
+            headers={
+                "content-type": "text/html",
+                "x-source": "Daily8",
+                "x-fetched-at": "9999-12-31T23:59:59Z",
+            },
+        )
         batch = await client.post("/v1/pages/batch", content=bad_batch, headers=NDJSON)
         no_headers = await client.post(
             "/v1/pages", content=b"<p>", headers={"content-type": "text/html"}
@@ -191,6 +204,10 @@ async def test_unsupported_and_malformed_requests_name_their_reason(ingest_url: 
     assert (bad_json.status_code, bad_json.json()["error"]) == (400, "malformed_json")
     assert (naive.status_code, naive.json()["error"]) == (422, "invalid_page")
     assert "fetched_at" in naive.json()["detail"]
+    assert (year_one.status_code, year_one.json()["error"]) == (422, "invalid_page")
+    assert "fetched_at" in year_one.json()["detail"]
+    assert (raw_far.status_code, raw_far.json()["error"]) == (422, "invalid_page")
+    assert "X-Fetched-At" in raw_far.json()["detail"]
     assert batch.status_code == 422
     assert [(f["line"], f["error"]) for f in batch.json()["lines"]] == [
         (2, "malformed_json"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
 import pytest
 
 from newsflow.kafka import InMemoryPublisher, Message
-from schemas import ArticleEvent, RawPage
+from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage
 from schemas.headers import ACCEPTED_NS
 from services.enrich.dedupe import Deduper, InMemoryDedupeStore
 from services.enrich.process import PageProcessor
@@ -108,3 +109,38 @@ async def test_a_partition_behind_another_still_meets_the_articles_it_duplicates
     )
     published = [dict(record.headers)["page_id"].decode() for record in publisher.records]
     assert published == ["page-first", "page-first", "page-ahead"]
+
+
+async def test_a_page_dated_in_year_one_is_a_dead_letter_and_the_rest_of_its_batch_lands() -> None:
+    """A record on the raw topic whose fetched_at is year 1 (ingest refuses it; another producer
+    may not) becomes an invalid_page dead letter; before, dedupe's window arithmetic raised
+    OverflowError and the batch failed on every attempt."""
+    broken = news_page("page-broken").model_dump(mode="json")
+    broken["fetched_at"] = "0001-01-01T00:05:00Z"
+    batch = [
+        _page_record("page-before", 0, 1, ns=1_000),
+        Message("pages.raw", 0, 2, None, orjson.dumps(broken), 0, ((ACCEPTED_NS, b"2000"),)),
+        _record(
+            RawPage(
+                page_id="page-other", source="Lake Gazette", fetched_at=FETCHED_AT, body=OTHER_BODY
+            ),
+            1,
+            5,
+        ),
+    ]
+    publisher = InMemoryPublisher()
+    handler = EnrichHandler(
+        PageProcessor(Deduper(InMemoryDedupeStore())),
+        publisher,
+        EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
+    )
+
+    await handler.handle(batch)
+
+    letters = [r for r in publisher.records if r.topic == "pages.dlq"]
+    events = [r for r in publisher.records if r.topic == "articles.events"]
+    assert [DeadLetter.model_validate_json(r.value).reason for r in letters] == [
+        DeadLetterReason.INVALID_PAGE
+    ]
+    assert "fetched_at" in DeadLetter.model_validate_json(letters[0].value).message
+    assert {dict(r.headers)["page_id"] for r in events} == {b"page-before", b"page-other"}

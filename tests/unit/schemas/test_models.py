@@ -44,6 +44,29 @@ def test_page_id_is_derived_from_content_when_absent() -> None:
     assert first.page_id != RawPage.model_validate({**base, "body": "other"}).page_id
 
 
+@pytest.mark.parametrize(
+    ("fetched_at", "valid"),
+    [
+        ("0001-01-01T00:05:00Z", False),
+        ("1969-12-31T23:59:59Z", False),
+        ("1969-12-31T23:00:00-02:00", True),  # 01:00 UTC on 1 January 1970
+        ("1970-01-01T00:00:00Z", True),
+        ("2199-12-31T23:59:59Z", True),
+        ("2200-01-01T00:00:00Z", False),
+        ("9999-12-31T23:59:59-05:00", False),
+    ],
+)
+def test_fetched_at_lies_between_1970_and_2199(fetched_at: str, valid: bool) -> None:
+    """A page dated outside [1970, 2200) is refused: dating and dedupe would leave the range
+    of a datetime around it."""
+    page = {"source": "s", "fetched_at": fetched_at, "body": "x"}
+    if valid:
+        assert RawPage.model_validate(page).fetched_at == datetime.fromisoformat(fetched_at)
+    else:
+        with pytest.raises(ValidationError, match="fetched_at"):
+            RawPage.model_validate(page)
+
+
 def test_naive_fetched_at_is_rejected() -> None:
     """A fetched_at without a timezone is refused: relative ages could not be resolved."""
     with pytest.raises(ValidationError, match="timezone"):
