@@ -201,7 +201,13 @@ def _resolve(reading: Reading, fetched: datetime) -> datetime | None:
                 return fetched - timedelta(days=reading.days_back)
             zone = _tzinfo(reading.clock.zone)
             day = fetched.astimezone(zone).date() - timedelta(days=reading.days_back)
-            return _at(day, reading.clock, zone)
+            moment = _at(day, reading.clock, zone)
+            # Without a zone the page's clock may be ahead of UTC by up to 14 hours, as for
+            # year-less dates: only a time later than that is yesterday's.
+            slack = _AHEAD_SLACK if reading.clock.zone is None else timedelta(0)
+            if reading.alone and moment > fetched + slack:
+                moment = _at(day - timedelta(days=1), reading.clock, zone)
+            return moment
         return _resolve_date(reading, fetched)
     except OverflowError:
         # Only near year 1 or 9999: such a time has no datetime, so the text has no time.

@@ -54,6 +54,9 @@ class DayWord(NamedTuple):
 
     days_back: int
     clock: Clock | None
+    alone: bool = False
+    """A time of day written without a day ("11:30 PM ET"): the latest such moment not after
+    the fetch, so yesterday's when today's is later."""
 
 
 class WrittenDate(NamedTuple):
@@ -280,7 +283,7 @@ def _numeric(match: re.Match[str]) -> WrittenDate | None:
 
 def _time_alone(match: re.Match[str]) -> DayWord | None:
     clock = _clock(match, alone=True)
-    return None if clock is None else DayWord(0, clock)
+    return None if clock is None else DayWord(0, clock, alone=True)
 
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], Reading | None]]

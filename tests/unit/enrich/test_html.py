@@ -623,6 +623,19 @@ def test_control_characters_in_the_page_neither_lose_it_nor_reach_the_article(ch
     assert (draft.title, draft.body) == (clean.title, clean.body)
 
 
+def test_soft_hyphens_and_zero_width_spaces_in_the_headline_leave_title_and_body_clean() -> None:
+    """A headline written "Night bus&shy;es to reach the air&#8203;port" gives the clean title,
+    and the headline is not repeated at the top of the body."""
+    clean = extract_html(_page(), None)
+    html = _page().replace(
+        "Night buses to reach the airport", "Night bus&shy;es to reach the air&#8203;port"
+    )
+    html = html.replace("<head>", "<head><title>Night bus&shy;es to reach the airport</title>", 1)
+    draft = extract_html(html, None)
+    assert draft.title == "Night buses to reach the airport"
+    assert draft.body == clean.body
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)

@@ -230,13 +230,37 @@ def test_future_times_are_clamped_to_the_fetch_time(text: str) -> None:
         (utc(2025, 1, 2, 10), "Jan 4", utc(2024, 1, 4)),
         (utc(2025, 3, 1, 12), "Feb 29", utc(2024, 2, 29)),
         (utc(2025, 1, 1, 0, 30), "yesterday", utc(2024, 12, 31, 0, 30)),
-        (utc(2025, 1, 1, 0, 30), "23:50 UTC", utc(2025, 1, 1, 0, 30)),
+        (utc(2025, 1, 1, 0, 30), "23:50 UTC", utc(2024, 12, 31, 23, 50)),
     ],
 )
 def test_dates_without_a_year_take_the_latest_year_not_after_the_fetch(
     fetched: datetime, text: str, expected: datetime
 ) -> None:
     """A year-less date takes the fetch year, or an earlier one when it would be in the future."""
+    resolved = resolve_time(text, fetched)
+    assert resolved is not None
+    assert resolved.at == expected
+
+
+@pytest.mark.parametrize(
+    ("fetched", "text", "expected"),
+    [
+        # 14:00 in New York: 11:30 PM ET there was the evening before.
+        (utc(2025, 6, 21, 18), "11:30 PM ET", utc(2025, 6, 21, 3, 30)),
+        (utc(2025, 6, 21, 18), "9:30 a.m. ET", utc(2025, 6, 21, 13, 30)),
+        # 20:00 in Berlin: 21:30 CEST is yesterday's.
+        (utc(2025, 6, 21, 18), "21:30 CEST", utc(2025, 6, 20, 19, 30)),
+        # No zone: up to 14 hours after the fetch may be today where the site is.
+        (utc(2025, 6, 21, 18), "11:30 PM", utc(2025, 6, 21, 18)),
+        (utc(2025, 6, 21, 2), "11:30 PM", utc(2025, 6, 20, 23, 30)),
+        # A day word is taken at its word, clamped to the fetch.
+        (utc(2025, 6, 21, 18), "today, 21:30 CEST", utc(2025, 6, 21, 18)),
+    ],
+)
+def test_a_time_of_day_alone_is_the_latest_such_moment_not_after_the_fetch(
+    fetched: datetime, text: str, expected: datetime
+) -> None:
+    """ "11:30 PM ET" on a page fetched at 2 PM ET was written the evening before."""
     resolved = resolve_time(text, fetched)
     assert resolved is not None
     assert resolved.at == expected
