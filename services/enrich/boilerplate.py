@@ -132,6 +132,13 @@ _EDGE_CHARS: Final = " .…:;,!?¡¿-–—•·|*#>»«<›‹\"'“”‘’�
 _HAS_WORD: Final = re.compile(r"[^\W_]")
 _EDGES: Final = re.compile(r"^[\W_]+|[\W_]+$")
 
+# Asking the reader to subscribe, as whole words: "subscribers", "Abonnenten" and "inscrit"
+# are things a news sentence says about a newsletter.
+_SIGN_UP: Final = (
+    r"\b(?:sign up|subscribe|abonnieren|abonnieren sie|abonnez|abonne|suscríbete|suscribete"
+    r"|suscribirse|suscríbase|inscrivez|inscris|iscriviti|iscriversi|assine|abonneer)\b"
+)
+
 # Shapes anchored at the line start (tried with `match`, so they fail fast).
 _SECTION_STARTS: Final = re.compile(
     r"|".join(
@@ -145,13 +152,14 @@ _SECTION_STARTS: Final = re.compile(
             r"|categories|category|categorías|kategorien|catégories)\s*:",
             r"(?:try|ask|explore|use|meet) (?:\S+ ){0,3}ai\b(?: \S+){0,3}$",
             r"(?:#[^\s#]+\s*)+$",
-            r"(?:follow|subscribe to|sign up for|sign up to|join|like) (?:us|our)\b",
+            # "Like us on Facebook", not "Like our neighbours in France, we must build..."
+            r"(?:follow|subscribe to|sign up for|sign up to|join) (?:us|our)\b|like us\b",
             r"(?:get|receive) (?:the|our) .{0,40}\b(?:newsletter|inbox|app)\b",
             r"(?:download|get) (?:the|our) .{0,30}\bapp\b",
             r"more (?:from|in) \S+(?: \S+){0,3}$",
             r"(?:síguenos|suscríbete|folgen sie uns|abonnieren sie|suivez-nous|abonnez-vous"
             r"|seguici|siga-nos|подписывайтесь)\b",
-            r"(?:sign up|subscribe|abonn|suscr|inscri)\w*\b.{0,60}\bnewsletter\b",
+            rf"{_SIGN_UP}.{{0,60}}\bnewsletter\b",
         )
     )
 )
@@ -172,10 +180,7 @@ _INLINE_STARTS: Final = re.compile(
 # Shapes found anywhere in a line, each behind a plain substring test that is far cheaper.
 _ANYWHERE: Final = (
     ("can do for you", re.compile(r"\bwhat\b.{1,60}\bcan do for you\b")),
-    (
-        "newsletter",
-        re.compile(r"\bnewsletter\b.{0,60}\b(?:sign up|subscribe|inbox|abonn|suscr|inscri|iscriv)"),
-    ),
+    ("newsletter", re.compile(rf"\bnewsletter\b.{{0,60}}(?:{_SIGN_UP}|\binbox\b)")),
 )
 # Notices can run to a long sentence; they are still short next to a real paragraph.
 _NOTICE_HINTS: Final = (
@@ -198,7 +203,10 @@ _NOTICE_PHRASES: Final = (
 _NOTICES: Final = re.compile(
     r"|".join(
         (
-            r"^(?:©|\(c\)|copyright\b)",
+            # "Copyright © 2025 ...", "Copyright 2025 NewsHub", "Copyright Reuters"; not
+            # "Copyright holders will be able to demand payment ..."
+            r"^(?:©|\(c\)|copyright\b(?:\s*(?:©|\(c\)|(?:1[89]|20)\d\d\b|by\b|:)"
+            r"|(?:\W+\w+){0,5}\W*$))",
             r"\bnot responsible for the content of\b|\bprotected by recaptcha\b"
             r"|\b(?:you agree to|you accept) (?:our|the) (?:terms|use of|privacy|cookie)",
             rf"\b(?:{'|'.join(_RIGHTS_RESERVED)})\b",
@@ -212,6 +220,14 @@ _COOKIE_CONTEXT: Final = re.compile(
     r"|navigation|naviguer|experience|expérience|experiencia|erfahrung|nutzererlebnis|improve"
     r"|mejorar|améliorer|verbessern|migliorare|personali[sz]\w*|analytics|third[- ]party"
     r"|terceros|tiers|drittanbieter|datenschutz\w*|privacy|privacidad|confidentialité)\b"
+)
+# A cookie notice speaks to the reader or of the site itself ("We use cookies...", "Nous
+# utilisons des cookies... votre expérience"); news about cookies in browsers does neither.
+_COOKIE_ADDRESS: Final = re.compile(
+    r"\b(?:we|we're|our|us|you|your|this (?:site|website)|utilizamos|usamos|nuestr\w*|usted"
+    r"|este sitio|wir|unser\w*|ihnen|ihre?\w*|diese (?:website|webseite|seite)|nous|notre|nos"
+    r"|vous|votre|vos|ce site|utilizziamo|usiamo|nostr\w*|questo sito|nosso\w*|nossa\w*"
+    r"|você|este site|wij|onze|deze (?:site|website)|мы|наш\w*|вы|ваш\w*)\b"
 )
 _MENU_SEPARATORS: Final = re.compile(r"\s+[|›»>/•·]\s+")
 _MENU_MARK: Final = re.compile(r"[|›»>/•·]")
@@ -247,6 +263,7 @@ def _is_notice(lower: str) -> bool:
         "cookie" in lower
         and _COOKIE.search(lower) is not None
         and _COOKIE_CONTEXT.search(lower) is not None
+        and _COOKIE_ADDRESS.search(lower) is not None
     ):
         return True
     return (

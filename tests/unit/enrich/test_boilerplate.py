@@ -27,6 +27,10 @@ SECTION_LINES = [
     "Get the top stories in your inbox every morning.",
     "© 2025 Daily8. All rights reserved.",
     "Copyright 2025 NewsHub Ltd",
+    "Copyright © Reuters",
+    "Copyright The Associated Press",
+    "Like us on Facebook",
+    "Newsletter: subscribe to get the top stories every morning",
     "We use cookies to improve your experience. By using this site you accept our Cookie Policy.",
     "Privacy Policy | Terms of Use | Contact Us",
     "Home › World › Europe",
@@ -94,6 +98,13 @@ ARTICLE_LINES = [
     "La inflación se modera en mayo hasta el 2,1%",
     "Bahnstreik legt Fernverkehr lahm",
     "Grève à la SNCF : le trafic perturbé jeudi",
+    # Sentences that use a widget's words as news.
+    "Google said on Monday it would no longer phase out third-party cookies in its Chrome"
+    " browser, reversing a plan it announced in 2020.",
+    "Copyright holders will be able to demand payment from AI firms under the 2025 law.",
+    "Like our neighbours in France, we must build more homes, the minister said.",
+    "Her newsletter now has more than 100,000 paying subscribers.",
+    "Subscribers to the newsletter were told of the merger on Friday.",
 ]
 
 
