@@ -53,8 +53,9 @@ _META_LANGUAGE_KEYS: Final = ("og:locale", "content-language", "language", "dc.l
 _CHROME: Final = "ancestor::aside or ancestor::nav or ancestor::footer"
 _TIME_XPATHS: Final = (
     "//time[@datetime][@itemprop='datePublished' or @pubdate]/@datetime",
+    # An <article>'s own <header> holds its dateline; a <header> outside it is the page's.
     "(//article | //main | //*[@itemprop='articleBody'])"
-    f"//time[@datetime][not({_CHROME} or ancestor::header)]/@datetime",
+    f"//time[@datetime][not({_CHROME} or ancestor::header[not(ancestor::article)])]/@datetime",
     f"(//article | //main)//time[@datetime][not({_CHROME})]/@datetime",
     f"//body//time[@datetime][not({_CHROME} or ancestor::header)]/@datetime",
 )

@@ -483,6 +483,19 @@ def test_time_element_in_article_beats_times_in_page_chrome() -> None:
     assert extract_html(html, None).published_at == datetime(2025, 3, 3, 16, 30, tzinfo=UTC)
 
 
+def test_the_time_in_the_article_header_beats_a_related_story_in_main() -> None:
+    """<main><article><header>...<time> is the article's dateline; a later <section> of other
+    stories in <main> does not replace it."""
+    html = (
+        "<html><body><header><time datetime='2025-06-21'>Saturday</time></header><main>"
+        f"<article><header><h1>Night buses to reach the airport</h1>"
+        "<time datetime='2025-06-21T09:00:00+01:00'>21 June, 9am</time></header>"
+        f"{ARTICLE}</article><section><h2>More news</h2><a href='/a'>Dredging plan approved</a>"
+        " <time datetime='2025-06-18T10:00:00+01:00'>18 June</time></section></main></body></html>"
+    )
+    assert extract_html(html, None).published_at == datetime(2025, 6, 21, 8, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("head", "url", "expected"),
     [
