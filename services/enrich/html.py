@@ -20,6 +20,7 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from trafilatura import bare_extraction
 
 from schemas import DeadLetterReason
+from services.enrich.boilerplate import BoilerplateKind, boilerplate_kind
 from services.enrich.draft import ArticleDraft
 from services.enrich.errors import PageRejected
 from services.enrich.html_meta import PageMeta, read_page_meta
@@ -116,7 +117,22 @@ def _paragraphs(text: str, meta: PageMeta) -> list[str]:
     for _ in range(_MAX_LEADING_HEADLINES):
         if paragraphs and paragraphs[0].casefold() in headlines:
             paragraphs.pop(0)
-    return paragraphs
+    return _without_boilerplate(paragraphs)
+
+
+def _without_boilerplate(paragraphs: list[str]) -> list[str]:
+    # What the extractor keeps of a page's furniture, read as the text splitter reads it: an
+    # inline widget line ("Advertisement", "Read more") goes; a section line ("Sign up for
+    # our newsletter", "© 2025 ... All rights reserved", "Related articles") ends the article
+    # once it has begun, and before that goes alone.
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        kind = boilerplate_kind(paragraph)
+        if kind is BoilerplateKind.SECTION and kept:
+            break
+        if kind is None:
+            kept.append(paragraph)
+    return kept
 
 
 def _has_visible_text(tree: HtmlElement) -> bool:

@@ -649,6 +649,22 @@ def test_soft_hyphens_and_zero_width_spaces_in_the_headline_leave_title_and_body
     assert draft.body == clean.body
 
 
+def test_widget_lines_the_extractor_keeps_leave_the_body() -> None:
+    """An ad label inside the article goes; a newsletter call and a copyright line after it
+    end the body, as they end an article on a text page."""
+    clean = extract_html(_page(), None)
+    html = (
+        _page()
+        .replace("</p><p>Unions", "</p><p>Advertisement</p><p>Unions")
+        .replace(
+            "</article>",
+            "<p>Sign up for our newsletter to get the top stories every morning.</p></article>"
+            "<div><p>Copyright © 2025 Metro Courier. All rights reserved.</p></div>",
+        )
+    )
+    assert extract_html(html, None).body == clean.body
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)
