@@ -128,6 +128,20 @@ def _h1(tree: HtmlElement) -> str:
     return _first_text(tree, "//h1")
 
 
+def _is_logo(h1: str, title: str, tree: HtmlElement) -> bool:
+    """True when the <h1> is the site's name set as a logo: the <title> is that name and a
+    headline that another heading (<h2>, <h3>) of the page holds ("Island Herald | Ferry
+    strike ends", <h1>Island Herald</h1>, <h2>Ferry strike ends</h2>)."""
+    parts = [part.strip() for part in _SPLIT_SEP.split(title)]
+    if len(parts) != 2 or h1.casefold() not in {part.casefold() for part in parts}:
+        return False
+    headline = (parts[1] if parts[0].casefold() == h1.casefold() else parts[0]).casefold()
+    return any(
+        _clean(heading.text_content()).casefold() == headline
+        for heading in tree.xpath("//h2 | //h3")
+    )
+
+
 def _squash(text: str) -> str:
     squashed = _NOT_ALNUM.sub("", text.casefold())
     return squashed.removeprefix("the")
@@ -225,12 +239,15 @@ def read_page_meta(tree: HtmlElement, url: str | None) -> PageMeta:
     ) or _absolute_http(meta.get("og:url"), url)
     source = _clean(meta.get("og:site_name")) or _clean(linked.publisher) or None
     names = [n for n in (source, _clean(linked.publisher), meta.get("application-name")) if n]
+    h1, title = _h1(tree), _first_text(tree, "//head//title | //title")
+    if h1 and _is_logo(h1, title, tree):
+        names.append(h1)
     candidates = [
         meta.get("og:title", ""),
         _clean(linked.headline),
-        _h1(tree),
+        h1,
         meta.get("twitter:title", ""),
-        _first_text(tree, "//head//title | //title"),
+        title,
     ]
     host = _host(canonical or url)
     # The HTML parser keeps XHTML's xml:lang as a plain attribute name.

@@ -665,6 +665,27 @@ def test_widget_lines_the_extractor_keeps_leave_the_body() -> None:
     assert extract_html(html, None).body == clean.body
 
 
+@pytest.mark.parametrize("order", ["Island Herald | {}", "{} | Island Herald"])
+def test_a_site_name_set_as_the_h1_logo_is_not_the_title(order: str) -> None:
+    """<h1 class=logo>Island Herald</h1> over a story headed by an <h2> that the <title>
+    pairs with the site name: the title is the <h2>'s headline, which leaves the body."""
+    headline = "Night buses to reach the airport"
+    html = (
+        f"<html><head><title>{order.format(headline)}</title></head><body>"
+        "<h1 class='logo'>Island Herald</h1>"
+        f"<div class='story'><h2>{headline}</h2>{ARTICLE}</div></body></html>"
+    )
+    draft = extract_html(html, None)
+    assert draft.title == headline
+    assert draft.body.startswith("The regional transport authority confirmed")
+
+
+def test_an_h1_headline_that_the_title_pairs_with_the_site_stays_the_title() -> None:
+    """<title>Headline | Site</title> with the headline in <h1>: no <h2> says otherwise."""
+    html = _page("<title>Night buses to reach the airport | Metro Courier</title>")
+    assert extract_html(html, None).title == "Night buses to reach the airport"
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)
