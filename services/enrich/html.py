@@ -18,6 +18,7 @@ from typing import Final
 from lxml.etree import ParserError
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from trafilatura import bare_extraction
+from trafilatura.settings import use_config
 
 from schemas import DeadLetterReason
 from services.enrich.boilerplate import BoilerplateKind, boilerplate_kind
@@ -39,6 +40,11 @@ _PARSER: Final = HTMLParser(
     remove_pis=True,
     huge_tree=True,
 )
+# Below MIN_EXTRACTED_SIZE characters of main text trafilatura falls back to its baseline,
+# which runs the whole page into one line: headline, dateline and paragraphs. Its default,
+# 250, is longer than a news brief; a brief's own paragraphs are the better text.
+_EXTRACTION: Final = use_config()
+_EXTRACTION.set("DEFAULT", "MIN_EXTRACTED_SIZE", "100")
 # An opening tag, comment or doctype: without one the input is not HTML at all.
 _MARKUP: Final = re.compile(r"<(?:[a-zA-Z][\w:-]*[\s/>]|!--|!doctype)", re.IGNORECASE)
 # Short bylines, datelines and "meta" lines trafilatura does not know by their class on
@@ -100,6 +106,7 @@ def _main_text(tree: HtmlElement, url: str | None) -> str:
             include_tables=True,
             with_metadata=False,
             prune_xpath=_PRUNE_XPATHS,
+            config=_EXTRACTION,
         )
     except Exception as err:  # the extractor's own failures on odd trees, not page faults
         raise PageRejected(

@@ -686,6 +686,23 @@ def test_an_h1_headline_that_the_title_pairs_with_the_site_stays_the_title() -> 
     assert extract_html(html, None).title == "Night buses to reach the airport"
 
 
+def test_a_brief_with_a_dateline_keeps_its_paragraphs() -> None:
+    """A news brief under 250 characters with a <time> dateline: its two paragraphs, not the
+    headline, dateline and paragraphs run into one line."""
+    html = (
+        "<html><body><article><h1>Ferry strike ends</h1>"
+        "<time datetime='2025-06-21T15:30:00+01:00'>21 June 2025, 3:30pm</time>"
+        "<p>Ferry crews returned to work on Saturday after their union accepted a revised pay"
+        " offer.</p><p>The first sailing left at 6am.</p></article></body></html>"
+    )
+    draft = extract_html(html, None)
+    assert draft.title == "Ferry strike ends"
+    assert draft.body == (
+        "Ferry crews returned to work on Saturday after their union accepted a revised pay"
+        " offer.\n\nThe first sailing left at 6am."
+    )
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)
