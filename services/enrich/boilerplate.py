@@ -135,7 +135,7 @@ _EDGES: Final = re.compile(r"^[\W_]+|[\W_]+$")
 # Asking the reader to subscribe, as whole words: "subscribers", "Abonnenten" and "inscrit"
 # are things a news sentence says about a newsletter.
 _SIGN_UP: Final = (
-    r"\b(?:sign up|subscribe|abonnieren|abonnieren sie|abonnez|abonne|suscríbete|suscribete"
+    r"\b(?:sign up|subscribe|abonnieren|abonnez|abonne|suscríbete|suscribete"
     r"|suscribirse|suscríbase|inscrivez|inscris|iscriviti|iscriversi|assine|abonneer)\b"
 )
 

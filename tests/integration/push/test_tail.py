@@ -7,6 +7,7 @@ import asyncio
 import io
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -61,6 +62,23 @@ async def _groups(settings: KafkaSettings) -> set[str]:
         await admin.close()
 
 
+async def _from_the_start(
+    settings: KafkaSettings, max_events: int, **options: Any
+) -> tuple[int, str]:
+    """What a groupless tail from the beginning printed, and how many records it counted."""
+    out = io.StringIO()
+    printed = await tail(
+        settings,
+        out=out,
+        max_events=max_events,
+        timeout_s=WAIT_S,
+        from_beginning=True,
+        group_id=None,
+        **options,
+    )
+    return printed, out.getvalue()
+
+
 async def _topic(settings: KafkaSettings, name: str) -> str:
     await ensure_topics(settings, [name], partitions=1)
     return name
@@ -73,21 +91,12 @@ async def test_tail_prints_events_as_json_lines_and_stops_at_max(
     topic = await _topic(kafka_settings, f"events-{unique_name}")
     events = [_event(n) for n in range(5)]
     await _publish(kafka_settings, topic, events)
-    out = io.StringIO()
 
     started = time.monotonic()
-    printed = await tail(
-        kafka_settings,
-        out=out,
-        max_events=3,
-        timeout_s=WAIT_S,
-        from_beginning=True,
-        group_id=None,
-        topic=topic,
-    )
+    printed, text = await _from_the_start(kafka_settings, 3, topic=topic)
 
     assert time.monotonic() - started < WAIT_S
-    lines = out.getvalue().splitlines()
+    lines = text.splitlines()
     assert printed == 3
     assert [ArticleEvent.model_validate_json(line) for line in lines] == events[:3]
     assert lines[1] == events[1].model_dump_json()
@@ -99,20 +108,10 @@ async def test_pretty_lines_show_time_source_and_title(
     """--pretty prints `published_at  source  title`, with `-` and the page source as stand-ins."""
     topic = await _topic(kafka_settings, f"events-{unique_name}")
     await _publish(kafka_settings, topic, [_event(0), _event(1)])
-    out = io.StringIO()
 
-    await tail(
-        kafka_settings,
-        out=out,
-        max_events=2,
-        timeout_s=WAIT_S,
-        from_beginning=True,
-        group_id=None,
-        topic=topic,
-        pretty=True,
-    )
+    _, text = await _from_the_start(kafka_settings, 2, topic=topic, pretty=True)
 
-    assert out.getvalue().splitlines() == [
+    assert text.splitlines() == [
         "-  Daily8  Headline 0",
         "2025-06-21T17:59:00Z  Russia Today  Headline 1",
     ]
@@ -276,20 +275,11 @@ async def test_records_that_break_the_contract_are_not_printed(
         )
     finally:
         await publisher.stop()
-    out = io.StringIO()
 
-    printed = await tail(
-        kafka_settings,
-        out=out,
-        max_events=1,
-        timeout_s=WAIT_S,
-        from_beginning=True,
-        group_id=None,
-        topic=topic,
-    )
+    printed, text = await _from_the_start(kafka_settings, 1, topic=topic)
 
     assert printed == 1
-    assert out.getvalue() == _event(7).model_dump_json() + "\n"
+    assert text == _event(7).model_dump_json() + "\n"
 
 
 def _letter(page_id: str | None, reason: DeadLetterReason, message: str) -> DeadLetter:
@@ -334,18 +324,9 @@ async def test_dead_letters_are_read_from_the_dead_letter_topic_as_dead_letters(
         {"topic": topic},
         {"dead_letters": True, "pretty": True},
     ):
-        out = io.StringIO()
-        printed = await tail(
-            kafka_settings,
-            out=out,
-            max_events=2,
-            timeout_s=WAIT_S,
-            from_beginning=True,
-            group_id=None,
-            **options,
-        )
+        printed, text = await _from_the_start(kafka_settings, 2, **options)
         assert printed == 2
-        outputs.append(out.getvalue().splitlines())
+        outputs.append(text.splitlines())
 
     flag, named, pretty = outputs
     assert [DeadLetter.model_validate_json(line) for line in flag] == letters

@@ -220,6 +220,12 @@ def test_future_times_are_clamped_to_the_fetch_time(text: str) -> None:
     assert resolved.at == FETCHED
 
 
+def _resolved_at(text: str, fetched: datetime) -> datetime:
+    resolved = resolve_time(text, fetched)
+    assert resolved is not None
+    return resolved.at
+
+
 @pytest.mark.parametrize(
     ("fetched", "text", "expected"),
     [
@@ -237,9 +243,7 @@ def test_dates_without_a_year_take_the_latest_year_not_after_the_fetch(
     fetched: datetime, text: str, expected: datetime
 ) -> None:
     """A year-less date takes the fetch year, or an earlier one when it would be in the future."""
-    resolved = resolve_time(text, fetched)
-    assert resolved is not None
-    assert resolved.at == expected
+    assert _resolved_at(text, fetched) == expected
 
 
 @pytest.mark.parametrize(
@@ -261,9 +265,7 @@ def test_a_time_of_day_alone_is_the_latest_such_moment_not_after_the_fetch(
     fetched: datetime, text: str, expected: datetime
 ) -> None:
     """ "11:30 PM ET" on a page fetched at 2 PM ET was written the evening before."""
-    resolved = resolve_time(text, fetched)
-    assert resolved is not None
-    assert resolved.at == expected
+    assert _resolved_at(text, fetched) == expected
 
 
 def test_ambiguous_numeric_dates_take_the_latest_reading_not_after_the_fetch() -> None:

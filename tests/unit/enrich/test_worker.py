@@ -44,15 +44,18 @@ def _page_record(page_id: str, partition: int, offset: int, **order: int) -> Mes
     return Message("pages.raw", partition, offset, None, value, stamp, headers)
 
 
-async def _owners(batch: list[Message]) -> set[str]:
-    # The pages the batch's published events came from (duplicates are not published).
-    publisher = InMemoryPublisher()
-    handler = EnrichHandler(
-        PageProcessor(Deduper(InMemoryDedupeStore())),
+def _handler(publisher: InMemoryPublisher, deduper: Deduper | None = None) -> EnrichHandler:
+    return EnrichHandler(
+        PageProcessor(deduper or Deduper(InMemoryDedupeStore())),
         publisher,
         EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
     )
-    await handler.handle(batch)
+
+
+async def _owners(batch: list[Message]) -> set[str]:
+    # The pages the batch's published events came from (duplicates are not published).
+    publisher = InMemoryPublisher()
+    await _handler(publisher).handle(batch)
     return {dict(record.headers)["page_id"].decode() for record in publisher.records}
 
 
@@ -91,11 +94,7 @@ async def test_a_partition_behind_another_still_meets_the_articles_it_duplicates
     page, fetched 6 days on, duplicates: the shell tells dedupe which partition each page
     comes from, and the store keeps what the slowest partition needs."""
     publisher = InMemoryPublisher()
-    handler = EnrichHandler(
-        PageProcessor(Deduper(InMemoryDedupeStore(), min_records=0)),
-        publisher,
-        EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
-    )
+    handler = _handler(publisher, Deduper(InMemoryDedupeStore(), min_records=0))
     ahead = RawPage(
         page_id="page-ahead",
         source="Lake Gazette",
@@ -129,13 +128,8 @@ async def test_a_page_dated_in_year_one_is_a_dead_letter_and_the_rest_of_its_bat
         ),
     ]
     publisher = InMemoryPublisher()
-    handler = EnrichHandler(
-        PageProcessor(Deduper(InMemoryDedupeStore())),
-        publisher,
-        EnrichTopics(events="articles.events", dead_letters="pages.dlq"),
-    )
 
-    await handler.handle(batch)
+    await _handler(publisher).handle(batch)
 
     letters = [r for r in publisher.records if r.topic == "pages.dlq"]
     events = [r for r in publisher.records if r.topic == "articles.events"]
