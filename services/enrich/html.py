@@ -25,7 +25,7 @@ from services.enrich.boilerplate import BoilerplateKind, boilerplate_kind
 from services.enrich.draft import ArticleDraft
 from services.enrich.errors import PageRejected
 from services.enrich.html_meta import PageMeta, read_page_meta
-from services.enrich.text import ends_sentence, markup_safe, normalise_text
+from services.enrich.text import ends_sentence, markup_safe, normalise_text, one_line
 
 # trafilatura's own parser settings. A parser holds no page state between documents.
 # huge_tree lifts libxml2's nesting limit from 256 to 2048 elements: a page with unclosed
@@ -63,6 +63,7 @@ _VISIBLE_TEXT: Final = (
 # A body with no sentence and no long paragraph is a list of links, not an article.
 _LONG_PARAGRAPH: Final = 100
 _MAX_LEADING_HEADLINES: Final = 3
+_TIME_SHOWN: Final = "//time[string-length(normalize-space()) < 80]"
 
 
 def _document(html: str) -> HtmlElement:
@@ -117,10 +118,12 @@ def _main_text(tree: HtmlElement, url: str | None) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _paragraphs(text: str, meta: PageMeta) -> list[str]:
+def _paragraphs(text: str, meta: PageMeta, tree: HtmlElement) -> list[str]:
     paragraphs = [line for line in normalise_text(text).split("\n") if line]
     headlines = {h.casefold() for h in (meta.title, *meta.headlines) if h}
-    # The extractor often keeps the headline as the first line of the text.
+    # The extractor often keeps the headline, and the dateline a <time> element shows
+    # ("2025年6月21日 15時30分"), as the first lines of the text.
+    headlines.update(one_line(shown.text_content()).casefold() for shown in tree.xpath(_TIME_SHOWN))
     for _ in range(_MAX_LEADING_HEADLINES):
         if paragraphs and paragraphs[0].casefold() in headlines:
             paragraphs.pop(0)
@@ -150,7 +153,7 @@ def extract_html(html: str, url: str | None) -> ArticleDraft:
     """The article of one HTML news page, or `PageRejected` when the page has none."""
     tree = _parse(html)
     meta = read_page_meta(tree, url)
-    paragraphs = _paragraphs(_main_text(tree, meta.url), meta)
+    paragraphs = _paragraphs(_main_text(tree, meta.url), meta, tree)
     if not any(ends_sentence(p) or len(p) >= _LONG_PARAGRAPH for p in paragraphs):
         if not _has_visible_text(tree):
             raise PageRejected(DeadLetterReason.EMPTY_PAGE, "the HTML holds no visible text")

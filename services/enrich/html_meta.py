@@ -22,7 +22,7 @@ from schemas import PublishedAtSource
 from services.enrich.html_jsonld import LinkedData, read_linked_data
 from services.enrich.html_time import parse_machine_time
 from services.enrich.language import to_iso639_1
-from services.enrich.text import normalise_text
+from services.enrich.text import one_line
 from services.enrich.timestamps import date_from_url
 
 # Meta keys (property, name or itemprop, lowercased) that carry the publication time, most
@@ -92,7 +92,7 @@ class PageMeta:
 def _clean(text: str | None) -> str:
     # One line, as the article's text is normalised: soft hyphens in "Bundes&shy;regierung",
     # zero-width spaces and control characters gone, every space single.
-    return " ".join(normalise_text(text).split()) if text else ""
+    return one_line(text) if text else ""
 
 
 def _meta_values(tree: HtmlElement) -> dict[str, str]:

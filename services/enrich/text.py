@@ -77,6 +77,11 @@ def _single_spaced(raw: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """`normalise_text(text)` on one line: line breaks become single spaces."""
+    return " ".join(normalise_text(text).split())
+
+
 def markup_safe(html: str) -> str:
     """HTML source without the C0 control characters XML tools refuse, tab, LF and CR aside.
 

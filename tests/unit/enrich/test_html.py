@@ -703,6 +703,22 @@ def test_a_brief_with_a_dateline_keeps_its_paragraphs() -> None:
     )
 
 
+def test_the_dateline_a_time_element_shows_does_not_open_the_body() -> None:
+    """The extractor keeps the text of <time> ("2025年6月21日 15時30分") before the first paragraph;
+    like the headline, it is not article text."""
+    html = (
+        "<html lang='ja'><head><title>東京で記録的な猛暑</title></head><body><article>"
+        "<h1>東京で記録的な猛暑</h1><time datetime='2025-06-21T15:30:00+09:00'>"
+        "2025年6月21日 15時30分</time>"
+        "<p>東京都心では21日、最高気温が38度を超え、6月としては観測史上最高を記録した。</p>"
+        "<p>熱中症の疑いで120人以上が救急搬送された。</p></article></body></html>"
+    )
+    assert extract_html(html, None).body == (
+        "東京都心では21日、最高気温が38度を超え、6月としては観測史上最高を記録した。"
+        "\n\n熱中症の疑いで120人以上が救急搬送された。"
+    )
+
+
 def test_html_fragment_is_read_as_a_page() -> None:
     """A bare article fragment without <html> is still extracted."""
     draft = extract_html(f"<div class='story'>{ARTICLE}</div>", None)
