@@ -98,6 +98,9 @@ def derive_page_id(data: dict[str, Any]) -> str:
     return "p-" + digest.hexdigest()
 
 
+PAGE_ID_PATTERN: Final = r"^[\x21-\x7e]+$"
+PAGE_ID_MAX_LENGTH: Final = 256
+"""A page id: 1 to 256 visible ASCII characters (no spaces)."""
 FETCHED_AT_MIN: Final = datetime(1970, 1, 1, tzinfo=UTC)
 FETCHED_AT_MAX: Final = datetime(2200, 1, 1, tzinfo=UTC)
 """The fetch times a RawPage may state: [FETCHED_AT_MIN, FETCHED_AT_MAX). A page dated in year
@@ -122,7 +125,10 @@ class RawPage(BaseModel):
     body: str
     """The page itself, as text (HTML markup or extracted text)."""
     page_id: str = Field(
-        default_factory=derive_page_id, min_length=1, max_length=256, pattern=r"^[\x21-\x7e]+$"
+        default_factory=derive_page_id,
+        min_length=1,
+        max_length=PAGE_ID_MAX_LENGTH,
+        pattern=PAGE_ID_PATTERN,
     )
     """Caller's id for the page; when absent, derived from url, source, fetched_at and body."""
 

@@ -55,6 +55,26 @@ async def test_malformed_lines_become_dead_letters_and_processing_goes_on() -> N
     assert "fetched_at" in parsed[1].message
 
 
+async def test_an_invalid_page_keeps_the_page_id_it_states_in_its_dead_letter() -> None:
+    """A page that states a valid page_id but breaks the contract elsewhere is dead-lettered
+    under that id; an id the contract refuses (a space, too long, not a string) is left out."""
+    lines = [
+        '{"page_id": "seed-0009", "source": "x", "fetched_at": "0001-01-01T00:00:00Z"}',
+        '{"page_id": "has space", "source": "x"}',
+        json.dumps({"page_id": "p" * 257, "source": "x"}),
+        '{"page_id": 7, "source": "x"}',
+        '["page_id"]',
+    ]
+    _, letters = await _run(lines)
+    assert [DeadLetter.model_validate_json(line).page_id for line in letters] == [
+        "seed-0009",
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
 async def test_duplicates_are_left_out_unless_asked_for() -> None:
     """The same page resent under another id adds nothing, or adds marked duplicates on request."""
     lines = [SAMPLE_LINE, _resent(SAMPLE_LINE, "seed-0002")]

@@ -137,4 +137,6 @@ async def test_a_page_dated_in_year_one_is_a_dead_letter_and_the_rest_of_its_bat
         DeadLetterReason.INVALID_PAGE
     ]
     assert "fetched_at" in DeadLetter.model_validate_json(letters[0].value).message
+    assert DeadLetter.model_validate_json(letters[0].value).page_id == "page-broken"
+    assert letters[0].key == b"page-broken"
     assert {dict(r.headers)["page_id"] for r in events} == {b"page-before", b"page-other"}
