@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import xxhash
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     TypeAdapter,
     field_serializer,
     field_validator,
@@ -98,9 +99,9 @@ def derive_page_id(data: dict[str, Any]) -> str:
     return "p-" + digest.hexdigest()
 
 
-PAGE_ID_PATTERN: Final = r"^[\x21-\x7e]+$"
-PAGE_ID_MAX_LENGTH: Final = 256
+PageId = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[\x21-\x7e]+$")]
 """A page id: 1 to 256 visible ASCII characters (no spaces)."""
+PAGE_ID: Final = TypeAdapter(PageId)
 FETCHED_AT_MIN: Final = datetime(1970, 1, 1, tzinfo=UTC)
 FETCHED_AT_MAX: Final = datetime(2200, 1, 1, tzinfo=UTC)
 """The fetch times a RawPage may state: [FETCHED_AT_MIN, FETCHED_AT_MAX). A page dated in year
@@ -124,12 +125,7 @@ class RawPage(BaseModel):
     """`text/plain` for extracted text, `text/html` for markup; parameters are dropped."""
     body: str
     """The page itself, as text (HTML markup or extracted text)."""
-    page_id: str = Field(
-        default_factory=derive_page_id,
-        min_length=1,
-        max_length=PAGE_ID_MAX_LENGTH,
-        pattern=PAGE_ID_PATTERN,
-    )
+    page_id: PageId = Field(default_factory=derive_page_id)
     """Caller's id for the page; when absent, derived from url, source, fetched_at and body."""
 
     @field_validator("content_type", mode="before")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
 import orjson
 from pydantic import ValidationError
 
 from schemas import DeadLetterReason, RawPage
-from schemas.models import PAGE_ID_MAX_LENGTH, PAGE_ID_PATTERN
+from schemas.models import PAGE_ID
 from services.enrich.process import Rejection
-
-_PAGE_ID: Final = re.compile(PAGE_ID_PATTERN)
 
 
 def parse_page(raw: str | bytes) -> RawPage | Rejection:
@@ -29,24 +24,15 @@ def parse_page(raw: str | bytes) -> RawPage | Rejection:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(page)'}: {e['msg']}" for e in error.errors()
         )
-        return Rejection(DeadLetterReason.INVALID_PAGE, problems)
+        return Rejection(DeadLetterReason.INVALID_PAGE, problems, _stated_page_id(data))
 
 
-def stated_page_id(raw: str | bytes) -> str | None:
-    """The page id an input that is not a valid RawPage states, for its dead letter: its
-    `page_id` when that is one by the contract (1-256 visible ASCII characters), else None."""
+def _stated_page_id(data: dict[str, object]) -> str | None:
+    # The id a page that breaks the contract elsewhere states, for its dead letter.
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        return PAGE_ID.validate_python(data.get("page_id"), strict=True)
+    except ValidationError:
         return None
-    page_id = data.get("page_id") if isinstance(data, dict) else None
-    if (
-        isinstance(page_id, str)
-        and len(page_id) <= PAGE_ID_MAX_LENGTH
-        and _PAGE_ID.fullmatch(page_id)
-    ):
-        return page_id
-    return None
 
 
 def raw_text(raw: bytes) -> str:

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from newsflow.clock import Clock, utc_now
 from schemas import RawPage
-from services.enrich.envelope import parse_page, stated_page_id
+from services.enrich.envelope import parse_page
 from services.enrich.process import PageProcessor, Rejection, dead_letter
 
 BATCH_PAGES = 256
@@ -58,7 +58,7 @@ async def enrich_lines(
                 letter = dead_letter(
                     parsed,
                     raw=line.rstrip("\n"),
-                    page_id=stated_page_id(line),
+                    page_id=parsed.page_id,
                     failed_at=clock(),
                     origin=f"{origin}:{number}",
                 )

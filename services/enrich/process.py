@@ -27,6 +27,8 @@ class Rejection:
 
     reason: DeadLetterReason
     message: str
+    page_id: str | None = None
+    """The page id an input that is not a valid page states, when it is one by the contract."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,13 +65,8 @@ def normalise_text(raw: str) -> str:
 
 
 def _single_spaced(raw: str) -> str:
-    # `in` and `replace` are fast C scans; a regex character class over a non-ASCII page
-    # is several times slower, and most pages hold none of these characters at all.
     text = raw.replace("\r\n", "\n") if "\r" in raw else raw
-    for chars, by in ((_LINE_BREAKS, "\n"), (_SPACE_SEPARATORS, " "), (_REMOVED, "")):
-        for char in chars:
-            if char in text:
-                text = text.replace(char, by)
+    text = _replaced(text, ((_LINE_BREAKS, "\n"), (_SPACE_SEPARATORS, " "), (_REMOVED, "")))
     while "  " in text:
         text = text.replace("  ", " ")
     return text
@@ -89,11 +84,18 @@ def markup_safe(html: str) -> str:
     tab, form feed and the separators 0x1c-0x1f become spaces. trafilatura builds lxml
     elements from the page's text and, given one of those characters, lost the whole page.
     """
-    for chars, by in ((CONTROLS, ""), (_SEPARATOR_CONTROLS, " ")):
+    return _replaced(html, ((CONTROLS, ""), (_SEPARATOR_CONTROLS, " ")))
+
+
+def _replaced(text: str, table: tuple[tuple[str, str], ...]) -> str:
+    # Each character of each group replaced by the group's replacement. `in` and `replace`
+    # are fast C scans; a regex character class over a non-ASCII page is several times
+    # slower, and most pages hold none of these characters at all.
+    for chars, by in table:
         for char in chars:
-            if char in html:
-                html = html.replace(char, by)
-    return html
+            if char in text:
+                text = text.replace(char, by)
+    return text
 
 
 def split_lines(text: str) -> list[str]:

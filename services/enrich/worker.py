@@ -27,7 +27,7 @@ from newsflow.kafka import Completion, Message, Publisher, Record
 from newsflow.logs import bound_to_record
 from schemas import ArticleEvent, DeadLetter, DeadLetterReason, RawPage, article_event_json
 from schemas.headers import INGESTED_AT_MS, PAGE_ID, accepted_order
-from services.enrich.envelope import parse_page, raw_text, stated_page_id
+from services.enrich.envelope import parse_page, raw_text
 from services.enrich.metrics import EnrichMetrics
 from services.enrich.process import PageProcessor, Rejection, dead_letter
 
@@ -180,9 +180,8 @@ class EnrichHandler:
         for message in sorted(messages, key=accepted_key):
             parsed = parse_page(message.value)
             if isinstance(parsed, Rejection):
-                page_id = stated_page_id(message.value)
-                with bound_to_record(message, page_id=page_id):
-                    self._reject(batch, parsed, message, page_id=page_id)
+                with bound_to_record(message, page_id=parsed.page_id):
+                    self._reject(batch, parsed, message, page_id=parsed.page_id)
                 continue
             pages.append(parsed)
             sources.append(message)
